@@ -1,0 +1,270 @@
+//! Turns a plate as typed, read by a camera or received from abroad into the key that matching compares:
+//! NFKC, upper case, separators dropped, diacritics folded and Cyrillic / Greek letters mapped to the Latin
+//! letter they *look like* (plates are read by eye and by OCR, never by sound).
+
+use rayon::prelude::*;
+use unicode_normalization::char::{decompose_canonical, is_combining_mark};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::columns::{StrColumn, StrColumnBuilder};
+
+/// Longest normalised plate accepted; longer text is not a plate (the longest national formats have 10).
+pub const MAX_PLATE_LEN: usize = 12;
+
+/// Why a plate cannot be matched; a row with one of these goes to `rejects`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum PlateReject {
+    /// Null or only white space.
+    Empty = 1,
+    /// Text remained but no letter or digit (only separators or symbols).
+    NoLettersOrDigits = 2,
+    /// A control character (tab, newline, NUL, …): a sign of a broken export, never part of a plate.
+    ControlCharacter = 3,
+    /// More than [`MAX_PLATE_LEN`] characters after normalisation.
+    TooLong = 4,
+    /// Bytes that are not UTF-8 text.
+    NotUtf8 = 5,
+}
+
+impl PlateReject {
+    /// Every reason, in code order, for tables of reasons handed to Python.
+    pub const ALL: [PlateReject; 5] = [
+        PlateReject::Empty,
+        PlateReject::NoLettersOrDigits,
+        PlateReject::ControlCharacter,
+        PlateReject::TooLong,
+        PlateReject::NotUtf8,
+    ];
+
+    /// Sentence a person reads in `rejects.parquet`.
+    pub fn reason(self) -> &'static str {
+        match self {
+            PlateReject::Empty => "plate is empty",
+            PlateReject::NoLettersOrDigits => "plate has no letters or digits",
+            PlateReject::ControlCharacter => "plate contains a control character",
+            PlateReject::TooLong => "plate is longer than 12 characters after normalisation",
+            PlateReject::NotUtf8 => "plate is not valid UTF-8 text",
+        }
+    }
+
+    /// Stable numeric code used across the binding.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+/// Cyrillic and Greek capitals that are written on plates, mapped to the Latin capital they look like.
+/// Bulgarian, Ukrainian, Serbian, Russian and Greek plates restrict themselves to these letters precisely
+/// because they have Latin look-alikes (e.g. Bulgarian Naredba I-45, Greek plates since 1971).
+#[allow(clippy::match_same_arms)] // one row per source letter reads as a table
+fn latin_lookalike(c: char) -> Option<char> {
+    Some(match c {
+        // Cyrillic
+        'А' => 'A',
+        'В' => 'B',
+        'Е' => 'E',
+        'К' => 'K',
+        'М' => 'M',
+        'Н' => 'H',
+        'О' => 'O',
+        'Р' => 'P',
+        'С' => 'C',
+        'Т' => 'T',
+        'У' | 'Ү' => 'Y',
+        'Х' => 'X',
+        'І' => 'I',
+        'Ј' => 'J',
+        'Ѕ' => 'S',
+        'Ԛ' => 'Q',
+        'Ԝ' => 'W',
+        // Greek
+        'Α' => 'A',
+        'Β' => 'B',
+        'Ε' => 'E',
+        'Ζ' => 'Z',
+        'Η' => 'H',
+        'Ι' => 'I',
+        'Κ' => 'K',
+        'Μ' => 'M',
+        'Ν' => 'N',
+        'Ο' => 'O',
+        'Ρ' => 'P',
+        'Τ' => 'T',
+        'Υ' => 'Y',
+        'Χ' => 'X',
+        // Latin letters whose stroke does not decompose under NFD.
+        'Ø' => 'O',
+        'Ł' => 'L',
+        'Đ' | 'Ð' => 'D',
+        'Ħ' => 'H',
+        'Ŧ' => 'T',
+        _ => return None,
+    })
+}
+
+/// Normalises one plate; with `keep_wildcards`, `?` and `*` survive for witness patterns.
+///
+/// # Errors
+/// The [`PlateReject`] reason when the text cannot be a plate.
+pub fn normalise_plate(text: &str, keep_wildcards: bool) -> Result<String, PlateReject> {
+    if text.chars().any(char::is_control) {
+        return Err(PlateReject::ControlCharacter);
+    }
+    if text.trim().is_empty() {
+        return Err(PlateReject::Empty);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut alnum = 0_usize;
+    let mut chars = 0_usize;
+    for c in text.nfkc() {
+        for upper in c.to_uppercase() {
+            let mut push = |ch: char| {
+                let ch = latin_lookalike(ch).unwrap_or(ch);
+                if ch.is_alphanumeric() {
+                    alnum += 1;
+                    chars += 1;
+                    out.push(ch);
+                } else if keep_wildcards && (ch == '?' || ch == '*') {
+                    chars += 1;
+                    out.push(ch);
+                }
+                // Everything else (spaces, hyphens, dots, middle dots, slashes, flags, …) is a separator.
+            };
+            if upper.is_ascii() {
+                push(upper);
+            } else {
+                // Fold diacritics: decompose and keep the base letter (Ö → O, Č → C, Ά → Α → A).
+                decompose_canonical(upper, |d| {
+                    if !is_combining_mark(d) {
+                        push(d);
+                    }
+                });
+            }
+        }
+    }
+    if alnum == 0 && !(keep_wildcards && chars > 0) {
+        return Err(PlateReject::NoLettersOrDigits);
+    }
+    if chars > MAX_PLATE_LEN {
+        return Err(PlateReject::TooLong);
+    }
+    Ok(out)
+}
+
+/// Result of normalising a whole column: keys (null where rejected) and a reject code per row (0 = kept).
+#[derive(Debug, Clone, Default)]
+pub struct NormalisedColumn {
+    /// Normalised keys, null for rejected or null input rows.
+    pub keys: StrColumnBuilder,
+    /// 0 when the row was kept, else a [`PlateReject`] code.
+    pub reject: Vec<u8>,
+}
+
+/// Normalises every row of a column in parallel; the output is in input order whatever the thread count.
+pub fn normalise_plate_column(column: &StrColumn<'_>, keep_wildcards: bool) -> NormalisedColumn {
+    let results: Vec<Result<String, PlateReject>> = (0..column.len())
+        .into_par_iter()
+        .with_min_len(4096)
+        .map(|i| match column.get(i) {
+            None => Err(PlateReject::Empty),
+            Some(Err(_)) => Err(PlateReject::NotUtf8),
+            Some(Ok(text)) => normalise_plate(text, keep_wildcards),
+        })
+        .collect();
+    let mut keys = StrColumnBuilder::with_capacity(results.len(), results.len() * 8);
+    let mut reject = Vec::with_capacity(results.len());
+    for r in &results {
+        match r {
+            Ok(key) => {
+                keys.push(Some(key));
+                reject.push(0);
+            }
+            Err(why) => {
+                keys.push(None);
+                reject.push(why.code());
+            }
+        }
+    }
+    NormalisedColumn { keys, reject }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn n(s: &str) -> Result<String, PlateReject> {
+        normalise_plate(s, false)
+    }
+
+    #[test]
+    fn separators_case_and_spacing() {
+        assert_eq!(n("1-abc-123").unwrap(), "1ABC123");
+        assert_eq!(n(" AB 12.CD ").unwrap(), "AB12CD");
+        assert_eq!(n("M·AB·1234").unwrap(), "MAB1234");
+    }
+
+    #[test]
+    fn diacritics_fold() {
+        assert_eq!(n("MÖ-Ä 123").unwrap(), "MOA123");
+        assert_eq!(n("Čž-42").unwrap(), "CZ42");
+    }
+
+    #[test]
+    fn cyrillic_and_greek_map_by_shape() {
+        // Bulgarian plate in Cyrillic: В = B, Р = P, Н = H, Х = X, У = Y.
+        assert_eq!(n("СВ 1234 РН").unwrap(), "CB1234PH");
+        assert_eq!(n("ху").unwrap(), "XY");
+        // Greek: Ι Κ Υ → I K Y; accented Ά folds to A.
+        assert_eq!(n("ΙΚΥ-1234").unwrap(), "IKY1234");
+        assert_eq!(n("ά").unwrap(), "A");
+    }
+
+    #[test]
+    fn fullwidth_forms_fold_under_nfkc() {
+        assert_eq!(n("ＡＢ１２").unwrap(), "AB12");
+    }
+
+    #[test]
+    fn rejects_have_reasons() {
+        assert_eq!(n(""), Err(PlateReject::Empty));
+        assert_eq!(n("   "), Err(PlateReject::Empty));
+        assert_eq!(n("--.."), Err(PlateReject::NoLettersOrDigits));
+        assert_eq!(n("AB\t12"), Err(PlateReject::ControlCharacter));
+        assert_eq!(n("ABCDEFGHIJKLM"), Err(PlateReject::TooLong));
+        assert_eq!(n("ABCDEFGHIJKL").unwrap().len(), 12);
+    }
+
+    #[test]
+    fn wildcards_kept_only_on_request() {
+        assert_eq!(normalise_plate("ab?-12*", true).unwrap(), "AB?12*");
+        assert_eq!(n("ab?-12*").unwrap(), "AB12");
+        assert_eq!(normalise_plate("*", true).unwrap(), "*");
+    }
+
+    #[test]
+    fn column_keeps_order_and_codes() {
+        let offsets = [0_i64, 3, 3, 6];
+        let data = b"ab1\t\tx";
+        let valid = [true, false, true];
+        let col = StrColumn::new(&offsets, data, Some(&valid)).unwrap();
+        let out = normalise_plate_column(&col, false);
+        assert_eq!(out.reject, vec![0, PlateReject::Empty.code(), PlateReject::ControlCharacter.code()]);
+        assert_eq!(&out.keys.data, b"AB1");
+    }
+
+    proptest! {
+        #[test]
+        fn idempotent(s in "\\PC{0,16}") {
+            if let Ok(once) = n(&s) {
+                prop_assert_eq!(n(&once), Ok(once.clone()));
+            }
+        }
+
+        #[test]
+        fn never_panics_on_any_text(s in "(?s).{0,40}") {
+            let _ = normalise_plate(&s, true);
+        }
+    }
+}

@@ -1,0 +1,25 @@
+"""cgi-match: hit matching of licence plates, fingerprint templates and DNA profiles against police alerts.
+
+The matching runs in the Rust core (``cgi_match._core``); this package reads and writes the data, and
+offers the notebook and command-line API.
+"""
+
+from __future__ import annotations
+
+from cgi_match import _core
+from cgi_match.errors import CgiMatchError, FormatError, IndexFileError, InvalidInputError, StorageError
+from cgi_match.plates import normalize_plate, normalize_plates
+
+#: Single source: the Cargo workspace version, compiled into the extension.
+__version__: str = _core.__version__
+
+__all__ = [
+    "CgiMatchError",
+    "FormatError",
+    "IndexFileError",
+    "InvalidInputError",
+    "StorageError",
+    "__version__",
+    "normalize_plate",
+    "normalize_plates",
+]
