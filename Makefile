@@ -17,7 +17,15 @@ PY_LIBDIR = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_config_var("
 # Benchmark size: tiny inside `make test` so the suite never rots, full in `make bench`.
 BENCH_SCALE ?= full
 
-.PHONY: help setup build demo test test-rust lint test-python bench fmt lock clean
+# The benchmark gate (benches/gate): results of the last run go to .benchmarks/, floors live in benches/floors.toml.
+BENCH_OUT := .benchmarks
+GATE = PYTHONPATH=$(CURDIR)/benches $(PY) -m gate
+GATE_FULL_INPUTS = --scale full --pytest $(BENCH_OUT)/pytest-benchmark.json --criterion target/criterion \
+	--criterion-since $(BENCH_OUT)/criterion.stamp --instructions $(BENCH_OUT)/instructions.json
+GATE_TINY_INPUTS = --scale tiny --pytest $(BENCH_OUT)/pytest-benchmark-tiny.json
+
+.PHONY: help setup build demo test test-rust lint test-python bench bench-run bench-tiny bench-instructions \
+	bench-check bench-gate-tiny bench-floors fmt lock clean
 
 help: ## Show this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -36,7 +44,7 @@ build: setup ## Build the Rust extension in release mode and install the package
 demo: build ## Run the main job on built-in synthetic data and print a summary
 	$(VENV)/bin/cgi-match demo
 
-test: build test-rust lint test-python ## Everything CI checks: Rust tests, lints, type checks, Python tests
+test: build test-rust lint test-python bench-gate-tiny ## Everything CI checks: tests, lints, types, reduced bench gate
 
 test-rust: setup ## Rust unit, property and integration tests
 	LD_LIBRARY_PATH=$(PY_LIBDIR) cargo test --workspace --quiet
@@ -47,16 +55,43 @@ lint: setup ## clippy, rustfmt, ruff, mypy --strict and stubtest
 	$(VENV)/bin/ruff check python tests benches
 	$(VENV)/bin/ruff format --check python tests benches
 	$(VENV)/bin/mypy --strict python/
+	MYPYPATH=benches $(VENV)/bin/mypy --strict -p gate
 	$(VENV)/bin/python -m mypy.stubtest cgi_match._core --allowlist stubtest-allowlist.txt
 
 test-python: build ## pytest (with the benchmark suite on tiny inputs)
 	CGI_MATCH_BENCH_SCALE=tiny $(VENV)/bin/pytest -q
 
-bench: build ## Criterion and pytest-benchmark suites at full size; JSON results in .benchmarks/
-	mkdir -p .benchmarks
-	cargo bench -p cgi-match-core --quiet
+bench-run: build
+	mkdir -p $(BENCH_OUT)
+	touch $(BENCH_OUT)/criterion.stamp
+	cargo bench -p cgi-match-core --benches --quiet
 	CGI_MATCH_BENCH_SCALE=$(BENCH_SCALE) $(VENV)/bin/pytest benches -q --benchmark-enable \
-		--benchmark-only --benchmark-json=.benchmarks/pytest-benchmark.json
+		--benchmark-only --benchmark-json=$(BENCH_OUT)/pytest-benchmark.json
+	$(GATE) machine --out $(BENCH_OUT)/machine.json
+	$(MAKE) --no-print-directory bench-instructions
+
+bench-tiny: build
+	mkdir -p $(BENCH_OUT)
+	CGI_MATCH_BENCH_SCALE=tiny $(VENV)/bin/pytest benches -q --benchmark-enable --benchmark-only \
+		--benchmark-json=$(BENCH_OUT)/pytest-benchmark-tiny.json
+
+bench-instructions: setup ## Instruction counts of the hottest kernels under callgrind (.benchmarks/instructions.json)
+	mkdir -p $(BENCH_OUT)
+	$(GATE) instructions --out $(BENCH_OUT)/instructions.json
+
+bench: bench-run ## All benchmarks at full size (criterion, pytest-benchmark, callgrind); regenerates BENCHMARKS.md
+	$(GATE) report $(GATE_FULL_INPUTS)
+
+bench-check: bench-run ## Full-size benchmark gate: in-run ratios, accuracy and instruction counts vs benches/floors.toml
+	$(GATE) check $(GATE_FULL_INPUTS)
+
+bench-gate-tiny: bench-tiny bench-instructions ## Reduced gate run by `make test`: tiny ratios and instruction counts
+	$(GATE) check $(GATE_TINY_INPUTS) --instructions $(BENCH_OUT)/instructions.json
+
+bench-floors: bench-run bench-tiny ## After a deliberate change: rewrite benches/floors.toml from a fresh run
+	$(GATE) floors $(GATE_FULL_INPUTS)
+	$(GATE) floors $(GATE_TINY_INPUTS)
+	$(GATE) report $(GATE_FULL_INPUTS)
 
 fmt: setup ## Format Rust and Python sources in place
 	cargo fmt --all

@@ -9,7 +9,7 @@ import polars as pl
 
 from cgi_match import normalize_plates
 from cgi_match.demo import synthetic_reads
-from conftest import scaled
+from conftest import gate, scaled
 
 _SEPARATORS = str.maketrans("", "", " -.·/")
 
@@ -30,6 +30,7 @@ READS = synthetic_reads(N, seed=1)
 
 def test_normalise_rust(benchmark: Any, bench_scale: str) -> None:
     benchmark.extra_info.update(rows=N, scale=bench_scale)
+    gate(benchmark, "plates.normalise", "subject", items=N)
     out = benchmark(normalize_plates, READS)
     assert out.height == N
 
@@ -37,6 +38,7 @@ def test_normalise_rust(benchmark: Any, bench_scale: str) -> None:
 def test_normalise_python_peer(benchmark: Any, bench_scale: str) -> None:
     plates = READS.to_list()
     benchmark.extra_info.update(rows=N, scale=bench_scale)
+    gate(benchmark, "plates.normalise", "peer", items=N)
     out = benchmark(python_peer, plates)
     # Same keys as the Rust path wherever both accept the plate.
     rust = normalize_plates(READS)["plate_key"].to_list()

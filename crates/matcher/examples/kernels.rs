@@ -1,0 +1,106 @@
+//! Fixed-work runs of the hottest kernels, for instruction counting under callgrind.
+//!
+//! Wall-clock times on a shared CI machine vary by 2× from run to run; the number of instructions a kernel
+//! executes on fixed input does not. `make bench-check` builds this example in the `profiling` profile (release
+//! code with symbols), runs `kernels <name>` under `valgrind --tool=callgrind`, collecting only inside
+//! [`measured_kernel_run`], and compares the count with the bound committed in `benches/floors.toml`.
+//!
+//! Adding a kernel is one entry in [`KERNELS`]: a name, a fixed item count and a function that prepares its
+//! input (not counted) and hands the work to [`measured_kernel_run`] (counted). Kernels must run on the
+//! calling thread: a thread pool's idle spinning would make the count depend on scheduling.
+//!
+//! `kernels --list` prints `name<TAB>items` per line for the gate to discover what to run.
+#![allow(clippy::print_stdout)] // a command-line tool: stdout is its interface
+
+use std::hint::black_box;
+use std::process::ExitCode;
+
+use cgi_match_core::plate::normalise_plate;
+
+/// One kernel whose instruction count is gated.
+struct Kernel {
+    /// Name used on the command line, in `floors.toml` and in BENCHMARKS.md.
+    name: &'static str,
+    /// Items processed in the counted region (instructions per item are reported).
+    items: usize,
+    /// Prepares the input and calls [`measured_kernel_run`] on the work.
+    run: fn(usize),
+}
+
+/// The registry: one line per gated kernel.
+const KERNELS: &[Kernel] = &[Kernel { name: "plate_normalise", items: 20_000, run: plate_normalise }];
+
+/// The only region callgrind counts (`--toggle-collect=*measured_kernel_run*`); never inlined so that the
+/// symbol exists in the binary whatever the optimiser does.
+#[inline(never)]
+fn measured_kernel_run<R>(work: impl FnOnce() -> R) -> R {
+    black_box(work())
+}
+
+/// Deterministic xorshift stream, so every run counts the same work.
+struct Xorshift(u64);
+
+impl Xorshift {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+/// Plate reads in the mix the engine sees: mostly ASCII with separators and lower case, some diacritics and
+/// Cyrillic / Greek look-alikes, and a few unusable reads (the reject paths are part of the kernel).
+fn synthetic_plates(n: usize) -> Vec<String> {
+    const LETTERS: &[&str] = &["A", "B", "C", "K", "M", "P", "T", "X", "z", "Ö", "Č", "В", "Р", "Κ"];
+    const SEPARATORS: &[&str] = &["", "-", " ", ".", "·"];
+    const BROKEN: &[&str] = &["", "  ", "--", "AB\tC12", "ABCDEFGHIJKLMNOP"];
+    let mut rng = Xorshift(0x9E37_79B9_7F4A_7C15);
+    (0..n)
+        .map(|_| {
+            if rng.below(100) == 0 {
+                return BROKEN[rng.below(BROKEN.len())].to_owned();
+            }
+            let mut s = String::with_capacity(16);
+            for _ in 0..3 {
+                // Mostly the plain ASCII letters at the front of the table.
+                let pick = if rng.below(10) < 8 { rng.below(8) } else { rng.below(LETTERS.len()) };
+                s.push_str(LETTERS[pick]);
+            }
+            s.push_str(SEPARATORS[rng.below(SEPARATORS.len())]);
+            for _ in 0..4 {
+                s.push(char::from(b'0' + rng.below(10) as u8));
+            }
+            s
+        })
+        .collect()
+}
+
+fn plate_normalise(items: usize) {
+    let plates = synthetic_plates(items);
+    measured_kernel_run(|| plates.iter().filter(|p| normalise_plate(p, false).is_ok()).count());
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [flag] if flag == "--list" => {
+            for k in KERNELS {
+                println!("{}\t{}", k.name, k.items);
+            }
+            ExitCode::SUCCESS
+        }
+        [name] => {
+            let Some(k) = KERNELS.iter().find(|k| k.name == name) else {
+                eprintln!("unknown kernel {name:?}; `kernels --list` names them");
+                return ExitCode::from(2);
+            };
+            (k.run)(k.items);
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("usage: kernels --list | kernels <name>");
+            ExitCode::from(2)
+        }
+    }
+}
