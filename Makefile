@@ -20,6 +20,12 @@ BENCH_SCALE ?= full
 # The benchmark gate (benches/gate): results of the last run go to .benchmarks/, floors live in benches/floors.toml.
 BENCH_OUT := .benchmarks
 GATE = PYTHONPATH=$(CURDIR)/benches $(PY) -m gate
+# Gated benchmarks run on one thread: a parallel subject against a serial peer gains from the second core only
+# when the shared machine has one free, which moved the plate ratio by 1.5x between runs (BENCHMARKS.md
+# "Gate noise"); per-core ratios cancel the machine's load. Warm-up keeps a slow first call (thread pool and
+# allocator start-up) from cutting the rounds pytest-benchmark calibrates.
+BENCH_ENV = RAYON_NUM_THREADS=1 POLARS_MAX_THREADS=1
+BENCH_PYTEST = $(VENV)/bin/pytest benches -q --benchmark-enable --benchmark-only --benchmark-warmup=on
 GATE_FULL_INPUTS = --scale full --pytest $(BENCH_OUT)/pytest-benchmark.json --criterion target/criterion \
 	--criterion-since $(BENCH_OUT)/criterion.stamp --instructions $(BENCH_OUT)/instructions.json
 GATE_TINY_INPUTS = --scale tiny --pytest $(BENCH_OUT)/pytest-benchmark-tiny.json
@@ -64,15 +70,14 @@ test-python: build ## pytest (with the benchmark suite on tiny inputs)
 bench-run: build
 	mkdir -p $(BENCH_OUT)
 	touch $(BENCH_OUT)/criterion.stamp
-	cargo bench -p cgi-match-core --benches --quiet
-	CGI_MATCH_BENCH_SCALE=$(BENCH_SCALE) $(VENV)/bin/pytest benches -q --benchmark-enable \
-		--benchmark-only --benchmark-json=$(BENCH_OUT)/pytest-benchmark.json
-	$(GATE) machine --out $(BENCH_OUT)/machine.json
+	$(BENCH_ENV) cargo bench -p cgi-match-core --benches --quiet
+	$(BENCH_ENV) CGI_MATCH_BENCH_SCALE=$(BENCH_SCALE) $(BENCH_PYTEST) --benchmark-json=$(BENCH_OUT)/pytest-benchmark.json
+	$(BENCH_ENV) $(GATE) machine --out $(BENCH_OUT)/machine.json
 	$(MAKE) --no-print-directory bench-instructions
 
 bench-tiny: build
 	mkdir -p $(BENCH_OUT)
-	CGI_MATCH_BENCH_SCALE=tiny $(VENV)/bin/pytest benches -q --benchmark-enable --benchmark-only \
+	$(BENCH_ENV) CGI_MATCH_BENCH_SCALE=tiny $(BENCH_PYTEST) --benchmark-min-rounds=20 \
 		--benchmark-json=$(BENCH_OUT)/pytest-benchmark-tiny.json
 
 bench-instructions: setup ## Instruction counts of the hottest kernels under callgrind (.benchmarks/instructions.json)
@@ -82,15 +87,28 @@ bench-instructions: setup ## Instruction counts of the hottest kernels under cal
 bench: bench-run ## All benchmarks at full size (criterion, pytest-benchmark, callgrind); regenerates BENCHMARKS.md
 	$(GATE) report $(GATE_FULL_INPUTS)
 
+# A timing figure that fails is measured again before the gate fails: a real regression fails both runs, the
+# shared machine's noise rarely does (instruction counts are exact and fail both times anyway).
 bench-check: bench-run ## Full-size benchmark gate: in-run ratios, accuracy and instruction counts vs benches/floors.toml
-	$(GATE) check $(GATE_FULL_INPUTS)
+	$(GATE) check $(GATE_FULL_INPUTS) || { echo "benchmark gate: measuring again to confirm"; \
+		$(MAKE) --no-print-directory bench-run && $(GATE) check $(GATE_FULL_INPUTS); }
 
 bench-gate-tiny: bench-tiny bench-instructions ## Reduced gate run by `make test`: tiny ratios and instruction counts
-	$(GATE) check $(GATE_TINY_INPUTS) --instructions $(BENCH_OUT)/instructions.json
+	$(GATE) check $(GATE_TINY_INPUTS) --instructions $(BENCH_OUT)/instructions.json || { \
+		echo "benchmark gate: measuring again to confirm"; $(MAKE) --no-print-directory bench-tiny && \
+		$(GATE) check $(GATE_TINY_INPUTS) --instructions $(BENCH_OUT)/instructions.json; }
 
-bench-floors: bench-run bench-tiny ## After a deliberate change: rewrite benches/floors.toml from a fresh run
+# Floors come from the slowest of FLOOR_RUNS runs (`--keep-lowest`), so that no floor rests on a lucky run.
+FLOOR_RUNS ?= 3
+bench-floors: ## After a deliberate change: rewrite benches/floors.toml (slowest of FLOOR_RUNS fresh runs)
+	$(MAKE) --no-print-directory bench-run bench-tiny
 	$(GATE) floors $(GATE_FULL_INPUTS)
 	$(GATE) floors $(GATE_TINY_INPUTS)
+	for i in $$(seq 2 $(FLOOR_RUNS)); do \
+		$(MAKE) --no-print-directory bench-run bench-tiny && \
+		$(GATE) floors --keep-lowest $(GATE_FULL_INPUTS) && \
+		$(GATE) floors --keep-lowest $(GATE_TINY_INPUTS) || exit 1; \
+	done
 	$(GATE) report $(GATE_FULL_INPUTS)
 
 fmt: setup ## Format Rust and Python sources in place

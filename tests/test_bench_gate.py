@@ -143,12 +143,12 @@ def test_same_run_passes_and_a_slowed_kernel_fails(tmp_path: Path) -> None:
     f = _floors_from(tmp_path, _plates_run(tmp_path), [])
     same = check.compare(f, load_pytest_benchmark(_plates_run(tmp_path)), None, ["full"], ["pytest-benchmark"])
     assert not any(r.failed for r in same)
-    # The subject got 3x slower while the peer did not: the ratio falls from 10x to 3.3x, below the 5x floor.
+    # The subject got 3x slower while the peer did not: the ratio falls from 10x to 3.3x, below the 6.25x floor.
     slowed = load_pytest_benchmark(_plates_run(tmp_path, subject_seconds=0.03, name="slowed.json"))
     rows = check.compare(f, slowed, None, ["full"], ["pytest-benchmark"])
     (bad,) = [r for r in rows if r.failed]
     assert (bad.name, bad.status) == ("plates.normalise", "REGRESSED")
-    assert "-33% below floor" in bad.detail
+    assert "-47% below floor" in bad.detail
     assert "benchmark gate FAILED" in check.table(rows)
 
 
@@ -260,3 +260,15 @@ def test_machine_facts_name_cores_and_cpu() -> None:
     assert int(facts["cores"]) >= 1
     assert facts["cpu"]
     assert "python" in facts
+
+
+def test_keep_lowest_sets_floors_from_the_slowest_run(tmp_path: Path) -> None:
+    first = _floors_from(tmp_path, _plates_run(tmp_path), [])
+    slower = load_pytest_benchmark(_plates_run(tmp_path, subject_seconds=0.02, name="slower.json"))
+    kept = check.updated_floors(first, slower, None, ["full"], keep_lowest=True)
+    assert kept.ratios["full"]["plates.normalise"].measured == pytest.approx(5.0)
+    faster = load_pytest_benchmark(_plates_run(tmp_path, subject_seconds=0.005, name="faster.json"))
+    kept = check.updated_floors(kept, faster, None, ["full"], keep_lowest=True)
+    assert kept.ratios["full"]["plates.normalise"].measured == pytest.approx(5.0)
+    replaced = check.updated_floors(kept, faster, None, ["full"])
+    assert replaced.ratios["full"]["plates.normalise"].measured == pytest.approx(20.0)

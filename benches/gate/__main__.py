@@ -62,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     _inputs(p_check)
     p_floors = sub.add_parser("floors", help="rewrite the floors of the scales this run covered")
     _inputs(p_floors)
+    p_floors.add_argument(
+        "--keep-lowest", action="store_true", help="keep the lower of the committed and this run's ratio per gate"
+    )
     p_report = sub.add_parser("report", help="regenerate the tables of BENCHMARKS.md")
     _inputs(p_report)
     p_report.add_argument("--markdown", type=Path, default=Path("BENCHMARKS.md"))
@@ -90,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             print(check.table(rows))
             return 1 if any(r.failed for r in rows) else 0
         if args.command == "floors":
-            new = check.updated_floors(committed, results, counts_or_none, [args.scale])
+            new = check.updated_floors(committed, results, counts_or_none, [args.scale], args.keep_lowest)
             args.floors.write_text(floors.dump(new), encoding="utf-8")
             print(f"wrote {args.floors} from this {args.scale} run; review `git diff {args.floors}` and commit")
             print(check.table(check.compare(new, results, counts_or_none, [args.scale], sources)))

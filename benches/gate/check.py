@@ -182,9 +182,16 @@ def updated_floors(
     results: Results,
     counts: Iterable[InstructionCount] | None,
     scales: Iterable[str],
+    keep_lowest: bool = False,
 ) -> Floors:
-    """New floors from this run: the scales it covered are replaced, the others kept as they were."""
+    """New floors from this run: the scales it covered are replaced, the others kept as they were.
+
+    With ``keep_lowest``, a gate already in ``floors`` keeps the lower of its committed and its new measured
+    ratio: `make bench-floors` runs the benchmarks several times and sets each floor from the slowest run, so
+    that a floor never comes from one lucky quiet moment of the machine.
+    """
     scales = set(scales)
+    previous = {s: dict(v) for s, v in floors.ratios.items()} if keep_lowest else {}
     new = Floors(
         ratio_margin=dict(floors.ratio_margin),
         instruction_tolerance=floors.instruction_tolerance,
@@ -196,6 +203,9 @@ def updated_floors(
     for g in gate_ratios(results):
         if g.scale in scales:
             ratio = g.ratio
+            old = previous.get(g.scale, {}).get(g.gate)
+            if old is not None:
+                ratio = min(ratio, old.measured)
             new.ratios.setdefault(g.scale, {})[g.gate] = RatioFloor(ratio, ratio / floors.margin(g.scale), g.source)
     for m in results.metrics:
         if m.scale in scales:

@@ -51,9 +51,11 @@ def facts() -> dict[str, str]:
         "cpu": cpu_model(),
         "memory": f"{mem:.0f} GiB" if mem is not None else "unknown",
         "os": f"{platform.system()} {platform.release()}",
+        # The gate runs benchmarks on one thread (Makefile BENCH_ENV); recorded so a figure says how it was made.
+        "threads": os.environ.get("RAYON_NUM_THREADS", "all cores"),
         "python": platform.python_version(),
-        "rustc": _tool_version(["rustc", "--version"]),
-        "valgrind": _tool_version(["valgrind", "--version"]),
+        "rustc": _tool_version(["rustc", "--version"]).removeprefix("rustc "),
+        "valgrind": _tool_version(["valgrind", "--version"]).removeprefix("valgrind-"),
     }
     for name in PACKAGES:
         try:
@@ -82,8 +84,8 @@ def load(path: Path) -> dict[str, str]:
 
 def summary(data: dict[str, str]) -> str:
     """One line for BENCHMARKS.md."""
-    versions = ", ".join(f"{k} {v}" for k, v in data.items() if k not in ("cores", "cpu", "memory", "os"))
+    versions = ", ".join(f"{k} {v}" for k, v in data.items() if k not in ("cores", "cpu", "memory", "os", "threads"))
     return (
         f"{data.get('cores', '?')} cores, {data.get('cpu', '?')}, {data.get('memory', '?')}, "
-        f"{data.get('os', '?')}; {versions}"
+        f"{data.get('os', '?')}; benchmarks on {data.get('threads', '?')} thread(s); {versions}"
     )

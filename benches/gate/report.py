@@ -20,9 +20,10 @@ from gate.results import Metric, Results
 
 BLOCK = re.compile(r"(<!-- gate:begin (?P<name>[\w.\-]+) -->\n)(?P<body>.*?)(<!-- gate:end -->)", re.DOTALL)
 
+# What `make bench` runs for each source (Makefile `bench-run`; one thread, see BENCH_ENV there).
 COMMANDS = {
-    "pytest-benchmark": "`make bench` → `CGI_MATCH_BENCH_SCALE=full pytest benches --benchmark-only`",
-    "criterion": "`make bench` → `cargo bench -p cgi-match-core`",
+    "pytest-benchmark": "`CGI_MATCH_BENCH_SCALE=full pytest benches --benchmark-only --benchmark-warmup=on`",
+    "criterion": "`cargo bench -p cgi-match-core --benches`",
 }
 
 
@@ -67,7 +68,12 @@ def gate_table(ratios: list[GateRatio], metrics: list[Metric], floors: Floors) -
                 f"{_rate(g.peer.throughput)} | **{g.ratio:.3g}x** | {f'{floor.floor:.3g}x' if floor else '-'} |"
             )
         sources = sorted({part for g in ratios for part in g.source.split("+")})
-        lines += ["", "Command: " + "; ".join(COMMANDS.get(s, s) for s in sources) + "."]
+        lines += [
+            "",
+            "Command: `make bench` ("
+            + "; ".join(f"{s}: {COMMANDS.get(s, s)}" for s in sources)
+            + ", under `RAYON_NUM_THREADS=1 POLARS_MAX_THREADS=1`). Throughput from the fastest round.",
+        ]
     if metrics:
         lines += ["", "| accuracy figure | scale | value | bound |", "|---|---|---:|---:|"]
         for m in metrics:
@@ -90,8 +96,8 @@ def instructions_table(counts: list[InstructionCount], floors: Floors) -> str:
         )
     lines += [
         "",
-        "Command: `make bench-check` → `python benches/gate instructions` (builds "
-        "`crates/matcher/examples/kernels.rs` in the `profiling` profile, runs each kernel under "
+        "Command: `make bench-instructions` → `PYTHONPATH=benches python -m gate instructions` (builds "
+        "`crates/matcher/examples/kernels.rs` in release, runs each kernel under "
         "`valgrind --tool=callgrind --toggle-collect='*measured_kernel_run*'`).",
     ]
     return "\n".join(lines) + "\n"

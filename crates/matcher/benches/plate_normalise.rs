@@ -2,14 +2,13 @@
 //!
 //! The group id is the gate name and the function ids carry the roles (benches/README.md): the subject is the
 //! real normaliser; the peer is the simplest normaliser anyone would write for ASCII-only reads (upper case,
-//! keep letters and digits) with the same parallel shape and output column. Their ratio is the price of
-//! Unicode correctness, and it survives a machine that is twice as slow today as yesterday.
+//! keep letters and digits) streamed into the same output column. Their ratio is the price of Unicode
+//! correctness, and it survives a machine that is twice as slow today as yesterday.
 #![allow(clippy::expect_used, clippy::unwrap_used)] // benchmark set-up, not input handling
 
 use cgi_match_core::columns::{StrColumn, StrColumnBuilder};
 use cgi_match_core::plate::normalise_plate_column;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use rayon::prelude::*;
 
 fn synthetic(n: usize) -> StrColumnBuilder {
     let mut b = StrColumnBuilder::with_capacity(n, n * 9);
@@ -35,26 +34,19 @@ fn synthetic(n: usize) -> StrColumnBuilder {
     b
 }
 
-/// The peer: ASCII-only normalisation into the same output column, parallel in the same way.
+/// The peer: ASCII-only normalisation streamed into the same output column, one pass over the bytes with no
+/// per-row allocation: close to what the memory system allows for this output. A first version allocated a
+/// `String` per row on the thread pool like the subject; its time moved by 2.7x between runs on the shared
+/// machine (allocator and page-fault cost), which made it a poor yardstick (BENCHMARKS.md "Gate noise").
 fn ascii_baseline(col: &StrColumn<'_>) -> StrColumnBuilder {
-    let keys: Vec<Option<String>> = (0..col.len())
-        .into_par_iter()
-        .with_min_len(4096)
-        .map(|i| match col.get(i) {
-            Some(Ok(text)) => {
-                let key: String = text
-                    .bytes()
-                    .filter(u8::is_ascii_alphanumeric)
-                    .map(|b| char::from(b.to_ascii_uppercase()))
-                    .collect();
-                (!key.is_empty()).then_some(key)
-            }
-            _ => None,
-        })
-        .collect();
-    let mut out = StrColumnBuilder::with_capacity(keys.len(), keys.len() * 8);
-    for k in &keys {
-        out.push(k.as_deref());
+    let mut out = StrColumnBuilder::with_capacity(col.len(), col.len() * 8);
+    let mut key = String::with_capacity(16);
+    for i in 0..col.len() {
+        key.clear();
+        if let Some(Ok(text)) = col.get(i) {
+            key.extend(text.bytes().filter(u8::is_ascii_alphanumeric).map(|b| char::from(b.to_ascii_uppercase())));
+        }
+        out.push((!key.is_empty()).then_some(key.as_str()));
     }
     out
 }

@@ -1,9 +1,10 @@
 //! Fixed-work runs of the hottest kernels, for instruction counting under callgrind.
 //!
 //! Wall-clock times on a shared CI machine vary by 2× from run to run; the number of instructions a kernel
-//! executes on fixed input does not. `make bench-check` builds this example in the `profiling` profile (release
-//! code with symbols), runs `kernels <name>` under `valgrind --tool=callgrind`, collecting only inside
-//! [`measured_kernel_run`], and compares the count with the bound committed in `benches/floors.toml`.
+//! executes on fixed input does not. `make bench-check` and `make test` build this example in release (the
+//! `profiling` profile gives the same code with debug info for `callgrind_annotate`), run `kernels <name>`
+//! under `valgrind --tool=callgrind`, collecting only inside [`measured_kernel_run`], and compare the count
+//! with the bound committed in `benches/floors.toml`.
 //!
 //! Adding a kernel is one entry in [`KERNELS`]: a name, a fixed item count and a function that prepares its
 //! input (not counted) and hands the work to [`measured_kernel_run`] (counted). Kernels must run on the
