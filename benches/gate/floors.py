@@ -25,7 +25,7 @@ from typing import Any
 # load averages of 5-14): with the gate's settings (fastest round, warm-up, one thread) the ratios moved between
 # runs by 1.09x (tiny pytest, 9 runs), up to 2.2x (full pytest, 9 runs, one outlier high) and 1.6x (criterion,
 # whose subject and peer are measured in separate 8 s windows). Floors are set from the slowest of three runs
-# (`make bench-floors`: every slow outlier seen was within 1.2x of that) and a failing timing figure is measured
+# (`make bench-floors`) and a failing timing figure is measured
 # again before the gate fails, so a margin of 1.6 at full size keeps the gate quiet and still flags a kernel
 # that got ~2x slower. The tiny gate runs inside every `make test` on a loaded machine, where a
 # false alarm costs everyone, so it gets 2. Smaller regressions are the instruction counts' job; they repeat
