@@ -2,6 +2,7 @@
 
 pub mod iso19794_2;
 pub mod record;
+pub mod synth;
 pub mod template;
 
 pub use template::{FingerPosition, Minutia, MinutiaKind, Template, INTERNAL_PPI, MAX_MINUTIAE};
