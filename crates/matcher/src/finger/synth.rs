@@ -274,6 +274,16 @@ pub fn master_of(seed: u64, params: &SynthParams) -> Master {
 /// One impression of `master`: distorted, rotated, shifted, cropped to the sensor, with missing, spurious and
 /// noisy minutiae, in the coordinates of a `params.width × params.height` image at 500 ppi.
 pub fn impression(master: &Template, seed: u64, params: &ImpressionParams) -> Template {
+    impression_with_sources(master, seed, params).0
+}
+
+/// [`impression`] plus, for each of its minutiae, the index of the master minutia it shows (`None` for a
+/// spurious one): the ground-truth pairing, for checking a matcher's correspondences.
+pub fn impression_with_sources(
+    master: &Template,
+    seed: u64,
+    params: &ImpressionParams,
+) -> (Template, Vec<Option<u16>>) {
     let mut rng = Rng::new(seed);
     let (ww, wh) = (f32::from(params.width.max(16)), f32::from(params.height.max(16)));
     let (mw, mh) = (f32::from(master.width), f32::from(master.height));
@@ -310,7 +320,8 @@ pub fn impression(master: &Template, seed: u64, params: &ImpressionParams) -> Te
     let (sr, cr) = rot.sin_cos();
     let (sd, cd) = d_rot.sin_cos();
     let mut out: Vec<Minutia> = Vec::with_capacity(master.minutiae.len());
-    for m in &master.minutiae {
+    let mut sources: Vec<Option<u16>> = Vec::with_capacity(master.minutiae.len());
+    for (index, m) in master.minutiae.iter().enumerate() {
         // 1. elastic distortion: a rigid motion about c, braked to nothing inside the close-contact disc.
         let (dx, dy) = (m.x - c.0, m.y - c.1);
         let dist = ((dx * dx + dy * dy).sqrt() - params.contact_radius).max(0.0);
@@ -330,6 +341,7 @@ pub fn impression(master: &Template, seed: u64, params: &ImpressionParams) -> Te
             k => k,
         };
         out.push(Minutia { x, y, angle, kind, quality: m.quality });
+        sources.push(Some(index as u16));
     }
     // Spurious minutiae: anywhere in the visible area, along the flow of the nearest true minutiae.
     let spurious = rng.poisson(params.spurious_rate.max(0.0) * out.len().max(5) as f32);
@@ -347,6 +359,7 @@ pub fn impression(master: &Template, seed: u64, params: &ImpressionParams) -> Te
         let kind = if rng.unit() < 0.5 { MinutiaKind::Ending } else { MinutiaKind::Bifurcation };
         let quality = 20 + (rng.unit() * 41.0) as u8;
         out.push(Minutia { x, y, angle: flow + flip, kind, quality });
+        sources.push(None);
         added += 1;
     }
     // 4. measurement noise, kept inside the image.
@@ -360,9 +373,11 @@ pub fn impression(master: &Template, seed: u64, params: &ImpressionParams) -> Te
     for i in (1..out.len()).rev() {
         let j = rng.below(i + 1);
         out.swap(i, j);
+        sources.swap(i, j);
     }
     out.truncate(MAX_MINUTIAE);
-    Template {
+    sources.truncate(MAX_MINUTIAE);
+    let template = Template {
         minutiae: out,
         finger: master.finger,
         width: params.width.max(16),
@@ -371,7 +386,8 @@ pub fn impression(master: &Template, seed: u64, params: &ImpressionParams) -> Te
         resolution_y_ppi: INTERNAL_PPI,
         view_quality: 0,
         impression: 0, // live-scan plain
-    }
+    };
+    (template, sources)
 }
 
 /// A whole data set: `subjects × fingers` masters and `impressions` impressions of each, generated in
@@ -716,6 +732,27 @@ mod tests {
         for (a, b) in spread(&m.minutiae).iter().zip(spread(&t.minutiae)) {
             assert!((a - b).abs() < 1e-2, "{a} vs {b}");
         }
+    }
+
+    #[test]
+    fn genuine_impressions_share_true_minutiae() {
+        // Two impressions of one finger must overlap enough to be matchable, as plain impressions do: on
+        // average well over a dozen master minutiae seen in both, and most minutiae true ones.
+        let (p, ip) = (SynthParams::default(), ImpressionParams::default());
+        let (mut common, mut true_share) = (0.0, 0.0);
+        let n = 100;
+        for seed in 0..n {
+            let m = master(seed, &p);
+            let (a, sa) = impression_with_sources(&m, seed_for(seed, &[1]), &ip);
+            let (_, sb) = impression_with_sources(&m, seed_for(seed, &[2]), &ip);
+            assert_eq!(a.minutiae.len(), sa.len());
+            let in_b: std::collections::HashSet<u16> = sb.iter().flatten().copied().collect();
+            common += sa.iter().flatten().filter(|i| in_b.contains(i)).count() as f32;
+            true_share += sa.iter().flatten().count() as f32 / sa.len().max(1) as f32;
+        }
+        let (common, true_share) = (common / n as f32, true_share / n as f32);
+        assert!((12.0..35.0).contains(&common), "mean common minutiae {common}");
+        assert!((0.8..0.95).contains(&true_share), "true share {true_share}");
     }
 
     #[test]
