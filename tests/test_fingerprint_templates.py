@@ -63,6 +63,11 @@ def test_from_minutiae_accepts_3_4_and_5_columns_and_checks_values() -> None:
     assert np.allclose(t3.minutiae[:, :2], a[:, :2] / 2)
     assert np.all(t3.minutiae[:, 3] == 0)
     assert len(FingerprintTemplate.from_minutiae(a[:, :4])) == 2
+    as_ints = FingerprintTemplate.from_minutiae(a.astype(np.int32).tolist())
+    assert np.allclose(as_ints.minutiae, a.astype(np.int32), atol=1e-4)
+    assert len(FingerprintTemplate.from_minutiae(np.empty((0, 5)))) == 0
+    with pytest.raises(InvalidInputError, match="2-D"):
+        FingerprintTemplate.from_minutiae(np.zeros(5))
     for bad in (a[:, :2], np.c_[a[:, :3], [[3.0], [1.0]]], np.c_[a[:, :4], [[101.0], [0.0]]], a * np.nan):
         with pytest.raises(InvalidInputError):
             FingerprintTemplate.from_minutiae(bad)

@@ -35,7 +35,7 @@ class FingerprintTemplate:
     ) -> FingerprintTemplate: ...
     @staticmethod
     def from_minutiae(
-        array: npt.NDArray[np.float64],
+        array: npt.ArrayLike,
         resolution_ppi: float = 500.0,
         *,
         finger_position: int = 0,

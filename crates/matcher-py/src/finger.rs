@@ -90,12 +90,22 @@ impl PyFingerprintTemplate {
     #[staticmethod]
     #[pyo3(signature = (array, resolution_ppi = 500.0, *, finger_position = 0, width = None, height = None))]
     fn from_minutiae(
-        array: PyReadonlyArray2<'_, f64>,
+        array: &Bound<'_, PyAny>,
         resolution_ppi: f32,
         finger_position: u8,
         width: Option<u16>,
         height: Option<u16>,
     ) -> PyResult<Self> {
+        // Any array-like (ints, float32, nested lists) is taken through numpy as a C-contiguous float64 copy.
+        let numpy = array.py().import("numpy")?;
+        let kwargs = PyDict::new(array.py());
+        kwargs.set_item("dtype", "float64")?;
+        let converted = numpy.call_method("ascontiguousarray", (array,), Some(&kwargs))?;
+        let ndim: usize = converted.getattr("ndim")?.extract()?;
+        if ndim != 2 {
+            return Err(MatchError::invalid(format!("minutiae must be a 2-D array (n, 3|4|5), not {ndim}-D"))).py();
+        }
+        let array: PyReadonlyArray2<'_, f64> = converted.extract()?;
         let a = array.as_array();
         let cols = a.ncols();
         if !(3..=5).contains(&cols) {
