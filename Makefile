@@ -31,7 +31,7 @@ GATE_FULL_INPUTS = --scale full --pytest $(BENCH_OUT)/pytest-benchmark.json --cr
 GATE_TINY_INPUTS = --scale tiny --pytest $(BENCH_OUT)/pytest-benchmark-tiny.json
 
 .PHONY: help setup build demo test test-rust lint test-python bench bench-run bench-tiny bench-instructions \
-	bench-check bench-gate-tiny bench-floors fmt lock clean
+	bench-check bench-gate-tiny bench-floors fuzz fmt lock clean
 
 help: ## Show this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -110,6 +110,21 @@ bench-floors: ## After a deliberate change: rewrite benches/floors.toml (slowest
 		$(GATE) floors --keep-lowest $(GATE_TINY_INPUTS) || exit 1; \
 	done
 	$(GATE) report $(GATE_FULL_INPUTS)
+
+# cargo-fuzz needs nightly flags; the one toolchain here is stable, so RUSTC_BOOTSTRAP=1 unlocks them for this
+# target only. No sanitizer (the readers have no unsafe code; a panic or failed assertion is what we look for),
+# but debug assertions and overflow checks on. New inputs go to a scratch corpus so the committed seeds stay
+# what our writers made; crashes land in crates/matcher/fuzz/artifacts/<target>/.
+FUZZ_SECONDS ?= 120
+FUZZ_TARGETS ?= iso19794_2 ansi378 xyt template_any snapshot
+
+fuzz: ## Run every cargo-fuzz target for FUZZ_SECONDS seconds each (seed corpus in crates/matcher/fuzz/corpus)
+	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	cd crates/matcher/fuzz && for t in $(FUZZ_TARGETS); do \
+		mkdir -p scratch/$$t; \
+		RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none --debug-assertions $$t scratch/$$t corpus/$$t -- \
+			-max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 || exit 1; \
+	done
 
 fmt: setup ## Format Rust and Python sources in place
 	cargo fmt --all
