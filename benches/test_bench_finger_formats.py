@@ -11,7 +11,7 @@ import numpy as np
 
 import cgi_match
 from cgi_match import FingerprintTemplate, read_template_folder
-from conftest import scaled
+from conftest import gate, scaled
 
 N = scaled(20_000, 200)
 _, _TEMPLATES = cgi_match.synth.fingerprints.templates(N, 1, seed=5)
@@ -33,12 +33,14 @@ def python_peer(data: bytes) -> np.ndarray[Any, np.dtype[np.float64]]:
 
 def test_parse_iso_rust(benchmark: Any, bench_scale: str) -> None:
     benchmark.extra_info.update(records=N, scale=bench_scale)
+    gate(benchmark, "finger.parse_iso", "subject", items=N)
     out = benchmark(lambda: [FingerprintTemplate.from_bytes(b) for b in BLOBS])
     assert len(out) == N
 
 
 def test_parse_iso_python_peer(benchmark: Any, bench_scale: str) -> None:
     benchmark.extra_info.update(records=N, scale=bench_scale)
+    gate(benchmark, "finger.parse_iso", "peer", items=N)
     out = benchmark(lambda: [python_peer(b) for b in BLOBS])
     assert sum(len(m) for m in out) == sum(len(t) for t in _TEMPLATES)
 

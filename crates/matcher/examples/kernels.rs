@@ -16,6 +16,8 @@
 use std::hint::black_box;
 use std::process::ExitCode;
 
+use cgi_match_core::finger::iso19794_2;
+use cgi_match_core::finger::synth::{dataset, ImpressionParams, SynthParams};
 use cgi_match_core::plate::normalise_plate;
 
 /// One kernel whose instruction count is gated.
@@ -29,7 +31,10 @@ struct Kernel {
 }
 
 /// The registry: one line per gated kernel.
-const KERNELS: &[Kernel] = &[Kernel { name: "plate_normalise", items: 20_000, run: plate_normalise }];
+const KERNELS: &[Kernel] = &[
+    Kernel { name: "plate_normalise", items: 20_000, run: plate_normalise },
+    Kernel { name: "finger_iso19794_2_read", items: 2_000, run: finger_iso19794_2_read },
+];
 
 /// The only region callgrind counts (`--toggle-collect=*measured_kernel_run*`); never inlined so that the
 /// symbol exists in the binary whatever the optimiser does.
@@ -80,6 +85,23 @@ fn synthetic_plates(n: usize) -> Vec<String> {
 fn plate_normalise(items: usize) {
     let plates = synthetic_plates(items);
     measured_kernel_run(|| plates.iter().filter(|p| normalise_plate(p, false).is_ok()).count());
+}
+
+/// ISO/IEC 19794-2 records of synthetic plain impressions (the generator's defaults, seeded), parsed back.
+fn finger_iso19794_2_read(items: usize) {
+    // The generator runs on the thread pool, but only while preparing the input, which is not counted.
+    let records: Vec<Vec<u8>> = dataset(
+        11,
+        u32::try_from(items).unwrap_or(u32::MAX),
+        1,
+        1,
+        &SynthParams::default(),
+        &ImpressionParams::default(),
+    )
+    .iter()
+    .filter_map(|r| iso19794_2::write(std::slice::from_ref(&r.template)).ok())
+    .collect();
+    measured_kernel_run(|| records.iter().filter_map(|r| iso19794_2::read(r).ok()).map(|t| t.len()).sum::<usize>());
 }
 
 fn main() -> ExitCode {
