@@ -59,7 +59,13 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 impl PlateIndex {
     /// Serialises the index (without its candidate tables) into the file format above.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut body = Vec::with_capacity(self.len() * 48 + self.attachment.len() + 64);
+        self.to_bytes_with_attachment(&self.attachment)
+    }
+
+    /// [`PlateIndex::to_bytes`] with `attachment` stored in place of the one given at build time (the
+    /// Python layer attaches its pass-through columns only when saving, instead of holding them twice).
+    pub fn to_bytes_with_attachment(&self, attachment: &[u8]) -> Vec<u8> {
+        let mut body = Vec::with_capacity(self.len() * 48 + attachment.len() + 64);
         put_u32(&mut body, self.classes.classes().len() as u32);
         for c in self.classes.classes() {
             put_u32(&mut body, c.len() as u32);
@@ -88,8 +94,8 @@ impl PlateIndex {
             body.push(code);
         }
         body.extend_from_slice(&self.source_rows.to_le_bytes());
-        body.extend_from_slice(&(self.attachment.len() as u64).to_le_bytes());
-        body.extend_from_slice(&self.attachment);
+        body.extend_from_slice(&(attachment.len() as u64).to_le_bytes());
+        body.extend_from_slice(attachment);
 
         let version = crate::VERSION.as_bytes();
         let version = &version[..version.len().min(32)];
