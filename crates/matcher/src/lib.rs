@@ -6,6 +6,7 @@
 
 pub mod columns;
 pub mod error;
+pub mod finger;
 pub mod plate;
 
 pub use error::{MatchError, MatchResult};
