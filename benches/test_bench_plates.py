@@ -18,7 +18,7 @@ from rapidfuzz.distance import Levenshtein
 
 from cgi_match import PlateIndex, normalize_plates
 from cgi_match.synth.plates import PlateDataset, generate, lookalike_reads
-from conftest import scaled
+from conftest import gate, scaled
 
 N_ALERTS = scaled(1_000_000, 3_000)
 N_READS = scaled(1_000_000, 3_000)
@@ -64,6 +64,8 @@ def test_match(benchmark: Any, bench_scale: str, name: str, options: dict[str, i
     idx = index()
     idx.prepare(options.get("max_edits", 0))
     reads = data().reads
+    if name == "exact":
+        gate(benchmark, "plates.match_exact", "subject", items=reads.height)
     result = benchmark.pedantic(idx.match_with_rejects, args=(reads,), kwargs=options, rounds=3, iterations=1)
     benchmark.extra_info.update(
         alerts=len(idx), reads=reads.height, scale=bench_scale, hits=result.hits.height, by_kind=result.hits_by_kind
@@ -80,6 +82,7 @@ def _polars_exact_join(alerts: pl.DataFrame, reads: pl.DataFrame) -> pl.DataFram
 
 def test_match_exact_peer_polars_join(benchmark: Any, bench_scale: str) -> None:
     alerts, reads = data().alerts, data().reads
+    gate(benchmark, "plates.match_exact", "peer", items=reads.height)
     out = benchmark.pedantic(_polars_exact_join, args=(alerts, reads), rounds=3, iterations=1)
     benchmark.extra_info.update(alerts=alerts.height, reads=reads.height, scale=bench_scale, hits=out.height)
     # Same (read, alert) pairs as the index's exact kind, countries and validity left out.
@@ -127,6 +130,7 @@ def peer_index() -> PlateIndex:
 def test_edit1_index_vs_rapidfuzz_index(benchmark: Any, bench_scale: str) -> None:
     _, reads = peer_keys()
     idx = peer_index()
+    gate(benchmark, "plates.edit1", "subject", items=len(reads))
     pairs = benchmark.pedantic(_index_pairs, args=(idx, reads), rounds=5, iterations=1)
     benchmark.extra_info.update(alerts=len(idx), reads=len(reads), scale=bench_scale, pairs=len(pairs))
     assert pairs
@@ -134,6 +138,7 @@ def test_edit1_index_vs_rapidfuzz_index(benchmark: Any, bench_scale: str) -> Non
 
 def test_edit1_index_vs_rapidfuzz_peer(benchmark: Any, bench_scale: str) -> None:
     alerts, reads = peer_keys()
+    gate(benchmark, "plates.edit1", "peer", items=len(reads))
     pairs = benchmark.pedantic(_rapidfuzz_pairs, args=(alerts, reads), rounds=1, iterations=1)
     benchmark.extra_info.update(alerts=len(alerts), reads=len(reads), scale=bench_scale, pairs=len(pairs))
     # Identical hit sets: plain Levenshtein distance <= 1, no look-alikes, no length floor.
@@ -170,5 +175,15 @@ def test_accuracy_false_hits_and_lookalike_recall(benchmark: Any, bench_scale: s
         random_reads_with_ocr_hit=round(false_fuzzy, 5),
         lookalike_recall=round(found.height / swapped.height, 5),
         lookalike_recall_plates_ge_5=round(found_long.height / max(long_enough.height, 1), 5),
+    )
+    # Gated accuracy figures (benches/README.md): bounds per scale in benches/floors.toml.
+    benchmark.extra_info.update(
+        gate="plates.accuracy",
+        metrics={
+            "false_hit_rate": false_fuzzy,
+            "recall": found.height / swapped.height,
+            "recall_plates_ge_5": found_long.height / max(long_enough.height, 1),
+        },
+        better={"recall_plates_ge_5": "higher"},
     )
     assert found_long.height == long_enough.height  # every look-alike read of a fuzzy-length plate is found
