@@ -161,7 +161,7 @@ fn plate_match_default(items: usize) {
         std::process::exit(2)
     };
     on_calling_thread(|| {
-        measured_kernel_run(|| index.match_reads(&read_cols, 0..items, &opts).map(|out| out.hits.len()).unwrap_or(0))
+        measured_kernel_run(|| index.match_reads(&read_cols, 0..items, &opts).map_or(0, |out| out.hits.len()))
     });
 }
 
