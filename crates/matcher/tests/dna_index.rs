@@ -1,8 +1,8 @@
 //! The DNA index against a brute-force reference: every probe compared with every stored profile through
+//! `rules::compare`, no scan, no layout, no parallelism. Hits must be identical, in the same order.
 
 // Tests may unwrap: a panic here is a failing test, not a user-facing crash.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! `rules::compare`, no scan, no layout, no parallelism. Hits must be identical, in the same order.
 
 use cgi_match_core::dna::allele::Allele;
 use cgi_match_core::dna::kinship::{kinship_index, Relationship};

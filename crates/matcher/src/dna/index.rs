@@ -84,6 +84,9 @@ pub struct DnaIndex {
 struct ProbeFilter {
     lo: [[u8; ALLELE_BYTES]; 2],
     width: [[u8; ALLELE_BYTES]; 2],
+    /// Codes that match anything under the rule (Prüm: off-ladder designations), as a range per byte.
+    free_lo: [u8; ALLELE_BYTES],
+    free_width: [u8; ALLELE_BYTES],
     /// 0xFFFF where the probe is typed at the slot and the rules compare it.
     typed: [u16; SLOT_LOCI],
     /// 0xFFFF where the probe's genotype matches anything the scan could see (wildcard, mixture).
@@ -195,7 +198,20 @@ impl DnaIndex {
             width: [[0; ALLELE_BYTES]; 2],
             typed: [0; SLOT_LOCI],
             any: [0; SLOT_LOCI],
+            free_lo: [0; ALLELE_BYTES],
+            free_width: [0; ALLELE_BYTES],
         };
+        if rules.stringency == Stringency::Prum {
+            // Off-ladder designations are wildcards under Prüm; they sort last, as one code range.
+            for slot in 0..SLOT_LOCI {
+                if let Some((lo, hi)) = self.codes.prum_range(slot as LocusId, PrumValue::Any) {
+                    for byte in [2 * slot, 2 * slot + 1] {
+                        f.free_lo[byte] = lo;
+                        f.free_width[byte] = hi - lo;
+                    }
+                }
+            }
+        }
         for t in &probe.loci {
             let slot = usize::from(t.locus);
             if slot >= SLOT_LOCI || !rules.compares(t.locus) {
@@ -238,7 +254,8 @@ impl DnaIndex {
         for j in 0..ALLELE_BYTES {
             let r = row[j];
             // Codes 1 (wildcard) and 2 (in the extension) may match anything.
-            let free = u8::from(r.wrapping_sub(1) <= 1).wrapping_neg();
+            let free =
+                u8::from(r.wrapping_sub(1) <= 1 || r.wrapping_sub(f.free_lo[j]) <= f.free_width[j]).wrapping_neg();
             a0[j] = u8::from(r.wrapping_sub(f.lo[0][j]) <= f.width[0][j]).wrapping_neg() | free;
             a1[j] = u8::from(r.wrapping_sub(f.lo[1][j]) <= f.width[1][j]).wrapping_neg() | free;
         }
