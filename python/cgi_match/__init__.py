@@ -7,6 +7,13 @@ offers the notebook and command-line API.
 from __future__ import annotations
 
 from cgi_match import _core
+from cgi_match.dna import (
+    AlleleFrequencies,
+    DnaIndex,
+    DnaProfiles,
+    random_match_probabilities,
+    random_match_probability,
+)
 from cgi_match.errors import CgiMatchError, FormatError, IndexFileError, InvalidInputError, StorageError
 from cgi_match.plates import normalize_plate, normalize_plates
 
@@ -14,7 +21,10 @@ from cgi_match.plates import normalize_plate, normalize_plates
 __version__: str = _core.__version__
 
 __all__ = [
+    "AlleleFrequencies",
     "CgiMatchError",
+    "DnaIndex",
+    "DnaProfiles",
     "FormatError",
     "IndexFileError",
     "InvalidInputError",
@@ -22,4 +32,6 @@ __all__ = [
     "__version__",
     "normalize_plate",
     "normalize_plates",
+    "random_match_probabilities",
+    "random_match_probability",
 ]

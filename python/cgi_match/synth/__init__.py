@@ -1,0 +1,1 @@
+"""Synthetic data generators for demos, tests and benchmarks (one module per modality)."""
