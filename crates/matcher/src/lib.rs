@@ -7,6 +7,7 @@
 pub mod columns;
 pub mod dna;
 pub mod error;
+pub mod finger;
 pub mod plate;
 
 pub use error::{MatchError, MatchResult};
