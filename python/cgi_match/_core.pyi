@@ -1,6 +1,7 @@
 """Type stubs of the Rust extension ``cgi_match._core`` (hand-kept; ``mypy.stubtest`` checks them)."""
 
 from os import PathLike
+from typing import final
 
 import numpy as np
 import numpy.typing as npt
@@ -23,11 +24,10 @@ def plate_reject_reasons() -> list[tuple[int, str]]: ...
 
 _StrArgs = tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8], npt.NDArray[np.bool_] | None]
 
+@final
 class DnaProfiles:
     @staticmethod
-    def from_long(
-        ids: _StrArgs, loci: _StrArgs, alleles: _StrArgs, kinds: _StrArgs | None = None
-    ) -> DnaProfiles: ...
+    def from_long(ids: _StrArgs, loci: _StrArgs, alleles: _StrArgs, kinds: _StrArgs | None = None) -> DnaProfiles: ...
     @staticmethod
     def from_arrays(
         ids: _StrArgs, loci: list[str], alleles: npt.NDArray[np.uint16], stain: bool = False
@@ -39,7 +39,9 @@ class DnaProfiles:
     @property
     def prum_conversions(self) -> int: ...
     def to_long(self) -> tuple[npt.NDArray[np.uint32], _StrArrays, _StrArrays]: ...
-    def random_match_probability(self, frequencies: AlleleFrequencies, theta: float = 0.01) -> npt.NDArray[np.float64]: ...
+    def random_match_probability(
+        self, frequencies: AlleleFrequencies, theta: float = 0.01
+    ) -> npt.NDArray[np.float64]: ...
     def to_cmf(
         self,
         *,
@@ -50,6 +52,7 @@ class DnaProfiles:
         batch_id: str = ...,
     ) -> str: ...
 
+@final
 class AlleleFrequencies:
     @staticmethod
     def from_columns(
@@ -64,6 +67,7 @@ class AlleleFrequencies:
     def loci(self) -> list[str]: ...
     def frequency(self, locus: str, allele: str) -> float | None: ...
 
+@final
 class DnaIndex:
     @staticmethod
     def build(profiles: DnaProfiles) -> DnaIndex: ...
