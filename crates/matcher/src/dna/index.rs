@@ -20,8 +20,8 @@ use super::allele::{Allele, PrumValue};
 use super::kinship::{self, Relationship};
 use super::loci::{self, LocusId, SLOT_LOCI};
 use super::profile::{
-    decode_row, encode_row, AlleleCodes, Extension, Profile, ALLELE_BYTES, CODE_EXTENDED, CODE_UNTYPED, FIRST_CODE,
-    FLAG_EXTENDED, ROW_BYTES,
+    decode_row, encode_row, AlleleCodes, Extension, Profile, ProfileKind, ALLELE_BYTES, CODE_EXTENDED, CODE_UNTYPED,
+    FIRST_CODE, FLAG_EXTENDED, ROW_BYTES,
 };
 use super::rules::{self, MatchClass, MatchRules, Stringency};
 use super::stats::{self, AlleleFrequencies};
@@ -80,6 +80,24 @@ pub struct DnaIndex {
     identical: HashMap<u64, Vec<u32>>,
 }
 
+/// 0xFF when true, 0 when false: byte masks keep the scan free of branches.
+#[inline]
+fn m(b: bool) -> u8 {
+    u8::from(b).wrapping_neg()
+}
+
+/// 0xFFFF when true, 0 when false.
+#[inline]
+fn m16(b: bool) -> u16 {
+    u16::from(b).wrapping_neg()
+}
+
+/// Bytes `2i` and `2i+1` (one locus: its two allele codes) as one little-endian word.
+#[inline]
+fn lane(bytes: &[u8], i: usize) -> u16 {
+    u16::from_le_bytes([bytes[2 * i], bytes[2 * i + 1]])
+}
+
 /// Per-probe constants of the scan.
 struct ProbeFilter {
     lo: [[u8; ALLELE_BYTES]; 2],
@@ -87,10 +105,10 @@ struct ProbeFilter {
     /// Codes that match anything under the rule (Prüm: off-ladder designations), as a range per byte.
     free_lo: [u8; ALLELE_BYTES],
     free_width: [u8; ALLELE_BYTES],
-    /// 0xFFFF where the probe is typed at the slot and the rules compare it.
-    typed: [u16; SLOT_LOCI],
-    /// 0xFFFF where the probe's genotype matches anything the scan could see (wildcard, mixture).
-    any: [u16; SLOT_LOCI],
+    /// 0xFF (both bytes of a slot) where the probe is typed at the slot and the rules compare it.
+    typed: [u8; ALLELE_BYTES],
+    /// 0xFF (both bytes of a slot) where the probe's genotype matches anything the scan could see.
+    any: [u8; ALLELE_BYTES],
 }
 
 fn genotype_key(row: &[u8], ext: &Extension) -> u64 {
@@ -131,24 +149,42 @@ impl DnaIndex {
         if ids.len() != profiles.len() {
             return Err(MatchError::invalid("ids and profiles differ in length"));
         }
-        if u32::try_from(ids.len()).is_err() {
-            return Err(MatchError::invalid("a DNA index holds at most 4 294 967 295 profiles"));
-        }
-        let mut seen = std::collections::HashSet::with_capacity(ids.len());
-        for id in ids {
-            if !seen.insert(id.as_str()) {
-                return Err(MatchError::invalid(format!("profile id '{id}' appears twice")));
-            }
-        }
-        let codes = AlleleCodes::build(profiles.iter());
-        let mut ext = Extension::new();
-        let mut rows = Vec::with_capacity(profiles.len() * ROW_BYTES);
         let mut id_col = StrColumnBuilder::with_capacity(ids.len(), ids.iter().map(String::len).sum());
-        for (id, p) in ids.iter().zip(profiles) {
-            rows.extend_from_slice(&encode_row(p, &codes, &mut ext)?);
+        for id in ids {
             id_col.push(Some(id));
         }
-        Ok(DnaIndex::assemble(id_col, codes, rows, ext))
+        DnaIndex::build_with(id_col, |i| {
+            profiles.get(i).cloned().unwrap_or_else(|| Profile::new(ProfileKind::Reference, []))
+        })
+    }
+
+    /// Builds the index from ids and a function producing the profile of each row, in two passes (allele
+    /// codes, then rows) without holding all profiles at once: the path for tens of millions of profiles
+    /// coming from genotype arrays.
+    pub fn build_with(ids: StrColumnBuilder, profile_at: impl Fn(usize) -> Profile) -> MatchResult<DnaIndex> {
+        let n = ids.len();
+        if u32::try_from(n).is_err() {
+            return Err(MatchError::invalid("a DNA index holds at most 4 294 967 295 profiles"));
+        }
+        {
+            let col = StrColumn::new(&ids.offsets, &ids.data, Some(&ids.valid))?;
+            let mut seen = std::collections::HashSet::with_capacity(n);
+            for i in 0..n {
+                let Some(Ok(id)) = col.get(i) else {
+                    return Err(MatchError::invalid(format!("profile id {i} is missing or not UTF-8")));
+                };
+                if !seen.insert(id) {
+                    return Err(MatchError::invalid(format!("profile id '{id}' appears twice")));
+                }
+            }
+        }
+        let codes = AlleleCodes::build_with(n, &profile_at);
+        let mut ext = Extension::new();
+        let mut rows = Vec::with_capacity(n * ROW_BYTES);
+        for i in 0..n {
+            rows.extend_from_slice(&encode_row(&profile_at(i), &codes, &mut ext)?);
+        }
+        Ok(DnaIndex::assemble(ids, codes, rows, ext))
     }
 
     fn assemble(ids: StrColumnBuilder, codes: AlleleCodes, rows: Vec<u8>, ext: Extension) -> DnaIndex {
@@ -196,8 +232,8 @@ impl DnaIndex {
         let mut f = ProbeFilter {
             lo: [[0; ALLELE_BYTES]; 2],
             width: [[0; ALLELE_BYTES]; 2],
-            typed: [0; SLOT_LOCI],
-            any: [0; SLOT_LOCI],
+            typed: [0; ALLELE_BYTES],
+            any: [0; ALLELE_BYTES],
             free_lo: [0; ALLELE_BYTES],
             free_width: [0; ALLELE_BYTES],
         };
@@ -217,12 +253,14 @@ impl DnaIndex {
             if slot >= SLOT_LOCI || !rules.compares(t.locus) {
                 continue;
             }
-            f.typed[slot] = 0xFFFF;
+            f.typed[2 * slot] = 0xFF;
+            f.typed[2 * slot + 1] = 0xFF;
             let prum = rules.stringency == Stringency::Prum;
             let anything = t.alleles.len() > 2
                 || t.alleles.iter().any(|a| a.is_wildcard() || (prum && a.prum_value(t.locus) == PrumValue::Any));
             if anything {
-                f.any[slot] = 0xFFFF;
+                f.any[2 * slot] = 0xFF;
+                f.any[2 * slot + 1] = 0xFF;
                 continue;
             }
             for (k, a) in [t.alleles[0], *t.alleles.last().unwrap_or(&t.alleles[0])].into_iter().enumerate() {
@@ -242,44 +280,65 @@ impl DnaIndex {
         f
     }
 
-    /// The scan test: could `row` be a hit for this probe? Never false for a real hit (see module doc).
-    #[inline]
-    fn candidate<const S: u8>(row: &[u8], f: &ProbeFilter, max_fail: u32, min_loci: u32) -> bool {
-        let row: &[u8; ROW_BYTES] = match row.try_into() {
-            Ok(r) => r,
-            Err(_) => return false,
-        };
-        let mut a0 = [0_u8; ALLELE_BYTES];
-        let mut a1 = [0_u8; ALLELE_BYTES];
-        for j in 0..ALLELE_BYTES {
-            let r = row[j];
-            // Codes 1 (wildcard) and 2 (in the extension) may match anything.
-            let free =
-                u8::from(r.wrapping_sub(1) <= 1 || r.wrapping_sub(f.free_lo[j]) <= f.free_width[j]).wrapping_neg();
-            a0[j] = u8::from(r.wrapping_sub(f.lo[0][j]) <= f.width[0][j]).wrapping_neg() | free;
-            a1[j] = u8::from(r.wrapping_sub(f.lo[1][j]) <= f.width[1][j]).wrapping_neg() | free;
+    /// One 16-byte block (8 slot loci) of the scan test: (loci that certainly fail, loci that may match).
+    /// Written without branches on byte arrays so that the compiler turns it into a handful of SSE2
+    /// instructions per block (compare by range with wrapping subtraction, partner byte by `j ^ 1`).
+    // Inlined into the scan loop on purpose: it is the whole inner loop and must be vectorised in place.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn block_eval<const S: u8>(r: &[u8], f: &ProbeFilter, base: usize) -> (u32, u32) {
+        let mut a0 = [0_u8; 16];
+        let mut a1 = [0_u8; 16];
+        let mut typed = [0_u8; 16];
+        for j in 0..16 {
+            let x = r[base + j];
+            // Codes 1 (wildcard) and 2 (in the extension) may match anything, as may the rule's free range.
+            let free = m(x.wrapping_sub(1) <= 1) | m(x.wrapping_sub(f.free_lo[base + j]) <= f.free_width[base + j]);
+            a0[j] = m(x.wrapping_sub(f.lo[0][base + j]) <= f.width[0][base + j]) | free;
+            a1[j] = m(x.wrapping_sub(f.lo[1][base + j]) <= f.width[1][base + j]) | free;
+            typed[j] = m(x != 0);
         }
         let mut fails = 0_u32;
-        let mut good_lanes = 0_u32;
-        for i in 0..SLOT_LOCI {
-            let r = u16::from_le_bytes([row[2 * i], row[2 * i + 1]]);
-            let x0 = u16::from_le_bytes([a0[2 * i], a0[2 * i + 1]]);
-            let x1 = u16::from_le_bytes([a1[2 * i], a1[2 * i + 1]]);
-            let covered = x0 | x1;
+        let mut good = 0_u32;
+        // One u16 lane per locus (its two allele bytes), so lane-wide tests are single SSE2 word compares.
+        for i in 0..8 {
+            let (x0, x1) = (lane(&a0, i), lane(&a1, i));
+            let cov = x0 | x1;
+            let both = m16(cov == 0xFFFF);
+            let (n0, n1) = (m16(x0 != 0), m16(x1 != 0));
             let ok = match S {
                 // Prüm and CODIS high: every allele of each side found on the other.
-                0 | 1 => covered == 0xFFFF && x0 != 0 && x1 != 0,
+                0 | 1 => both & n0 & n1,
                 // CODIS moderate: one side contained in the other.
-                2 => covered == 0xFFFF || (x0 != 0 && x1 != 0),
+                2 => both | (n0 & n1),
                 // CODIS low: one shared allele.
-                _ => covered != 0,
-            } || f.any[i] != 0;
-            let compared = r != 0 && f.typed[i] != 0;
-            fails += u32::from(compared && !ok);
-            good_lanes += u32::from(compared && ok);
+                _ => m16(cov != 0),
+            } | lane(&f.any[base..], i);
+            let compared = m16(lane(&typed, i) != 0) & lane(&f.typed[base..], i);
+            fails += u32::from(compared & !ok & 1);
+            good += u32::from(compared & ok & 1);
         }
+        (fails, good)
+    }
+
+    /// The scan test: could `row` be a hit for this probe? Never false for a real hit (see module doc).
+    /// The first block (8 loci) usually rejects an unrelated profile already.
+    #[inline]
+    fn candidate<const S: u8>(row: &[u8], f: &ProbeFilter, max_fail: u32, min_loci: u32) -> bool {
+        if row.len() < ROW_BYTES {
+            return false;
+        }
+        let (f0, g0) = Self::block_eval::<S>(row, f, 0);
+        if f0 > max_fail {
+            return false;
+        }
+        let (f1, g1) = Self::block_eval::<S>(row, f, 16);
+        if f0 + f1 > max_fail {
+            return false;
+        }
+        let (f2, g2) = Self::block_eval::<S>(row, f, 32);
         let ext_count = u32::from(u16::from_le_bytes([row[56], row[57]]));
-        fails <= max_fail && good_lanes + ext_count >= min_loci
+        f0 + f1 + f2 <= max_fail && g0 + g1 + g2 + ext_count >= min_loci
     }
 
     fn scan_chunk<const S: u8>(
