@@ -7,6 +7,13 @@ offers the notebook and command-line API.
 from __future__ import annotations
 
 from cgi_match import _core, synth
+from cgi_match.dna import (
+    AlleleFrequencies,
+    DnaIndex,
+    DnaProfiles,
+    random_match_probabilities,
+    random_match_probability,
+)
 from cgi_match.errors import CgiMatchError, FormatError, IndexFileError, InvalidInputError, StorageError
 from cgi_match.fingerprints import FingerprintTemplate, read_template_folder
 from cgi_match.plates import PlateIndex, PlateMatch, normalize_plate, normalize_plates
@@ -15,7 +22,10 @@ from cgi_match.plates import PlateIndex, PlateMatch, normalize_plate, normalize_
 __version__: str = _core.__version__
 
 __all__ = [
+    "AlleleFrequencies",
     "CgiMatchError",
+    "DnaIndex",
+    "DnaProfiles",
     "FingerprintTemplate",
     "FormatError",
     "IndexFileError",
@@ -26,6 +36,8 @@ __all__ = [
     "__version__",
     "normalize_plate",
     "normalize_plates",
+    "random_match_probabilities",
+    "random_match_probability",
     "read_template_folder",
     "synth",
 ]

@@ -9,6 +9,7 @@ import click
 from cgi_match import __version__
 from cgi_match.cli.audit import audit
 from cgi_match.cli.demo import demo
+from cgi_match.cli.dna import dna, synth_dna
 from cgi_match.cli.plates import plates, synth_plates
 from cgi_match.cli.synth import synth
 
@@ -33,5 +34,7 @@ def main(log_level: str) -> None:
 main.add_command(demo)
 main.add_command(audit)
 main.add_command(plates)
+main.add_command(dna)
 main.add_command(synth)
 synth.add_command(synth_plates, "plates")
+synth.add_command(synth_dna, "dna")
