@@ -13,7 +13,7 @@ import pytest
 
 from cgi_match import DnaIndex, DnaProfiles
 from cgi_match.synth.dna import SYNTH_LOCI, AlleleSampler
-from conftest import scaled
+from conftest import gate, scaled
 
 N_REFS = scaled(10_000_000, 4_000)
 N_PEER = scaled(1_000_000, 4_000)
@@ -86,6 +86,7 @@ def test_memory_bandwidth_probe(benchmark: Any, index: DnaIndex, bench_scale: st
     """numpy sum over a buffer as large as the scanned rows: the machine's read bandwidth in this run."""
     buf = np.ones(index._core.scan_bytes // 8, dtype=np.uint64)
     benchmark.extra_info.update(bytes=buf.nbytes, scale=bench_scale)
+    gate(benchmark, "dna.scan_bandwidth", "peer", items=buf.nbytes)
     total = benchmark(buf.sum)
     record(benchmark, "gb_per_s", buf.nbytes / 1e9)
     assert total == len(buf)
@@ -95,6 +96,8 @@ def test_memory_bandwidth_probe(benchmark: Any, index: DnaIndex, bench_scale: st
 def test_rust_one_probe(benchmark: Any, index: DnaIndex, genotypes: Any, threads: int | None, bench_scale: str) -> None:
     probe, _ = probes_from(genotypes, 1, seed=5)
     benchmark.extra_info.update(references=N_REFS, scale=bench_scale, threads=threads or "all")
+    if threads == 1:  # bytes scanned per second as a share of the machine's read bandwidth in this run
+        gate(benchmark, "dna.scan_bandwidth", "subject", items=index._core.scan_bytes)
     hits = benchmark(index.search, probe, threads=threads)
     record(benchmark, "gb_per_s", index._core.scan_bytes / 1e9)
     assert hits.height >= 1
@@ -122,6 +125,7 @@ def test_numpy_peer_one_probe(benchmark: Any, peer_data: Any, bench_scale: str) 
     index, db, g = peer_data
     probe, pg = probes_from(g, 1, seed=7)
     benchmark.extra_info.update(references=N_PEER, scale=bench_scale)
+    gate(benchmark, "dna.search_numpy", "peer", items=N_PEER)
     rows = benchmark(numpy_prum, db, prum_values(pg)[0])
     rust = index.search(probe, threads=1)
     # Same hits as the Rust index.
@@ -133,6 +137,7 @@ def test_rust_one_probe_peer_size(benchmark: Any, peer_data: Any, bench_scale: s
     index, _, g = peer_data
     probe, _ = probes_from(g, 1, seed=7)
     benchmark.extra_info.update(references=N_PEER, scale=bench_scale, threads=1)
+    gate(benchmark, "dna.search_numpy", "subject", items=N_PEER)
     hits = benchmark(index.search, probe, threads=1)
     assert hits.height >= 1
 

@@ -228,14 +228,16 @@ def load_criterion(root: Path, newer_than: float | None = None) -> Results:
             raise ResultsError(f"{where}: unexpected criterion layout ({exc!r})") from exc
         throughput = bench.get("throughput") or {}
         items: int | None = None
-        if isinstance(throughput, dict) and "Elements" in throughput:
-            items = int(_number(throughput["Elements"], f"{where}: throughput"))
+        # Elements, or bytes for scans gated against a memory-bandwidth probe (both sides must use the same unit).
+        for unit in ("Elements", "Bytes", "BytesDecimal"):
+            if isinstance(throughput, dict) and unit in throughput:
+                items = int(_number(throughput[unit], f"{where}: throughput"))
         seconds = _criterion_min_seconds(estimates_path.with_name("sample.json"), where)
         if seconds is None:  # older criterion layouts without samples: fall back to the median estimate
             seconds = median_ns * 1e-9
         role, _label = _criterion_role(function_id)
         if role is not None and items is None:
-            raise ResultsError(f"{where}: gated criterion bench {full_id} must set Throughput::Elements")
+            raise ResultsError(f"{where}: gated criterion bench {full_id} must set Throughput::Elements or Bytes")
         gate = group if role is not None else None
         results.timings.append(Timing("criterion", full_id, seconds, items, gate, role, "full", 0))
     return results

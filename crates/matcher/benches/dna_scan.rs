@@ -52,15 +52,17 @@ fn bench(c: &mut Criterion) {
     let bytes = index.scan_bytes() as u64;
     let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
 
-    let mut g = c.benchmark_group(format!("dna_scan_{n}"));
+    // The group id is the benchmark gate's name; `subject:` / `peer:` function ids are its two sides
+    // (benches/README.md): scan throughput as a share of the memory bandwidth measured in the same run.
+    let mut g = c.benchmark_group(format!("dna.scan_{n}"));
     g.sample_size(10);
     g.throughput(Throughput::Bytes(bytes));
     // Memory bandwidth of this machine for a read of the same size, in the same run.
     let buffer: Vec<u64> = (0..bytes / 8).collect();
-    g.bench_function("bandwidth_sum_1_thread", |b| {
+    g.bench_function("peer:bandwidth_sum_1_thread", |b| {
         b.iter(|| black_box(buffer.iter().fold(0_u64, |a, &x| a.wrapping_add(x))));
     });
-    g.bench_function("prum_1_probe_1_thread", |b| {
+    g.bench_function("subject:prum_1_probe_1_thread", |b| {
         b.iter(|| one.install(|| black_box(index.search(&probes[..1], &prum, None).unwrap())));
     });
     g.bench_function("prum_1_probe_all_threads", |b| {

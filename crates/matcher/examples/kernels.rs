@@ -17,6 +17,9 @@ use std::hint::black_box;
 use std::process::ExitCode;
 
 use cgi_match_core::columns::{StrColumn, StrColumnBuilder};
+use cgi_match_core::dna::allele::Allele;
+use cgi_match_core::dna::loci::{LocusId, SLOT_LOCI};
+use cgi_match_core::dna::{DnaIndex, MatchRules, Profile, ProfileKind};
 use cgi_match_core::finger::iso19794_2;
 use cgi_match_core::finger::synth::{dataset, ImpressionParams, SynthParams};
 use cgi_match_core::plate::{
@@ -38,6 +41,8 @@ const KERNELS: &[Kernel] = &[
     Kernel { name: "plate_normalise", items: 20_000, run: plate_normalise },
     Kernel { name: "finger_iso19794_2_read", items: 2_000, run: finger_iso19794_2_read },
     Kernel { name: "plate_match_default", items: 20_000, run: plate_match_default },
+    Kernel { name: "dna_search_prum", items: 8, run: dna_search_prum },
+    Kernel { name: "dna_search_codis_moderate", items: 8, run: dna_search_codis_moderate },
 ];
 
 /// Runs `work` on a one-thread rayon pool made of the calling thread, so that the library's parallel loops run
@@ -163,6 +168,51 @@ fn plate_match_default(items: usize) {
     on_calling_thread(|| {
         measured_kernel_run(|| index.match_reads(&read_cols, 0..items, &opts).map_or(0, |out| out.hits.len()))
     });
+}
+
+/// Reference profiles with every slot locus typed: repeat numbers spread around a per-locus base, some
+/// microvariants, so that the Prüm rule sees matches, near matches and misses.
+fn dna_profiles(n: usize, rng: &mut Xorshift) -> Vec<Profile> {
+    (0..n)
+        .map(|_| {
+            let typings: Vec<(LocusId, Vec<Allele>)> = (0..SLOT_LOCI)
+                .map(|l| {
+                    let mut allele = || {
+                        let base = 8 + (l as u16 % 7) * 2;
+                        let micro = if rng.below(20) == 0 { 3 } else { 0 };
+                        Allele::Repeat((base + rng.below(6) as u16 + rng.below(6) as u16) * 10 + micro)
+                    };
+                    (l as LocusId, vec![allele(), allele()])
+                })
+                .collect();
+            Profile::new(ProfileKind::Reference, typings)
+        })
+        .collect()
+}
+
+/// Search of `probes` probes (half stored profiles, half unrelated) against 20k references under `preset`.
+fn dna_search(probes: usize, preset: &str) {
+    const REFERENCES: usize = 20_000;
+    let mut rng = Xorshift(0x2545_F491_4F6C_DD1D);
+    let refs = dna_profiles(REFERENCES, &mut rng);
+    let ids: Vec<String> = (0..REFERENCES).map(|i| format!("R{i:07}")).collect();
+    let mut queries: Vec<Profile> = refs.iter().step_by(REFERENCES / probes.max(1)).take(probes / 2).cloned().collect();
+    queries.extend(dna_profiles(probes - queries.len(), &mut rng));
+    let (Ok(index), Ok(rules)) = (DnaIndex::build(&ids, &refs), MatchRules::preset(preset)) else {
+        eprintln!("cannot build the DNA index or find preset {preset}");
+        std::process::exit(2)
+    };
+    on_calling_thread(|| measured_kernel_run(|| index.search(&queries, &rules, None).map_or(0, |hits| hits.len())));
+}
+
+/// Prüm rules: served by the index's genotype-pair postings.
+fn dna_search_prum(probes: usize) {
+    dna_search(probes, "prum");
+}
+
+/// CODIS moderate stringency.
+fn dna_search_codis_moderate(probes: usize) {
+    dna_search(probes, "codis-moderate");
 }
 
 fn main() -> ExitCode {
