@@ -135,9 +135,8 @@ class PlateIndex:
     def attachment(self) -> bytes: ...
     def __reduce__(self) -> tuple[Any, tuple[bytes]]: ...
 
-# --- DNA (crates/matcher-py/src/dna.rs) ---
+# --- DNA (crates/matcher-py/src/dna.rs; _StrArgs is defined with the plates above) ---
 
-_StrArgs = tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8], npt.NDArray[np.bool_] | None]
 
 @final
 class DnaProfiles:
