@@ -137,7 +137,6 @@ class PlateIndex:
 
 # --- DNA (crates/matcher-py/src/dna.rs; _StrArgs is defined with the plates above) ---
 
-
 @final
 class DnaProfiles:
     @staticmethod
