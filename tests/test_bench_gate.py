@@ -201,6 +201,8 @@ def test_instruction_count_above_bound_fails(tmp_path: Path) -> None:
     (bad,) = check.compare(f, none, slow, ["full"], [])
     assert bad.status == "REGRESSED"
     assert "+10%" in bad.detail
+    (better,) = check.compare(f, none, [instructions.InstructionCount("k", 100, 500_000)], ["full"], [])
+    assert (better.status, better.failed) == ("improved", False)
     (gone,) = check.compare(f, none, [], ["full"], [])
     assert gone.status == "MISSING"
 
