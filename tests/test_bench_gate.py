@@ -274,3 +274,12 @@ def test_keep_lowest_sets_floors_from_the_slowest_run(tmp_path: Path) -> None:
     assert kept.ratios["full"]["plates.normalise"].measured == pytest.approx(5.0)
     replaced = check.updated_floors(kept, faster, None, ["full"])
     assert replaced.ratios["full"]["plates.normalise"].measured == pytest.approx(20.0)
+
+
+def test_floors_from_instruction_counts_alone_keep_the_ratio_floors(tmp_path: Path) -> None:
+    first = _floors_from(tmp_path, _plates_run(tmp_path), [])
+    counts = [instructions.InstructionCount("k", 10, 1000)]
+    new = check.updated_floors(first, Results([], []), counts, ["full"], sources=[])
+    assert new.ratios == first.ratios
+    assert new.metrics == first.metrics
+    assert new.instructions["k"].measured == 1000

@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             print(check.table(rows))
             return 1 if any(r.failed for r in rows) else 0
         if args.command == "floors":
-            new = check.updated_floors(committed, results, counts_or_none, [args.scale], args.keep_lowest)
+            new = check.updated_floors(committed, results, counts_or_none, [args.scale], args.keep_lowest, sources)
             args.floors.write_text(floors.dump(new), encoding="utf-8")
             print(f"wrote {args.floors} from this {args.scale} run; review `git diff {args.floors}` and commit")
             print(check.table(check.compare(new, results, counts_or_none, [args.scale], sources)))

@@ -187,21 +187,30 @@ def updated_floors(
     counts: Iterable[InstructionCount] | None,
     scales: Iterable[str],
     keep_lowest: bool = False,
+    sources: Iterable[str] | None = None,
 ) -> Floors:
-    """New floors from this run: the scales it covered are replaced, the others kept as they were.
+    """New floors from this run: the figures of the scales and sources it covered are replaced, others kept.
+
+    ``sources`` (default: every source) names the result kinds this run read: a run of the instruction counts
+    alone must not drop the ratio floors.
 
     With ``keep_lowest``, a gate already in ``floors`` keeps the lower of its committed and its new measured
     ratio: `make bench-floors` runs the benchmarks several times and sets each floor from the slowest run, so
     that a floor never comes from one lucky quiet moment of the machine.
     """
     scales = set(scales)
+    ran = None if sources is None else set(sources)
+
+    def replaced(scale: str, source: str) -> bool:
+        return scale in scales and (ran is None or any(part in ran for part in source.split("+")))
+
     previous = {s: dict(v) for s, v in floors.ratios.items()} if keep_lowest else {}
     new = Floors(
         ratio_margin=dict(floors.ratio_margin),
         instruction_tolerance=floors.instruction_tolerance,
         metric_slack=floors.metric_slack,
-        ratios={s: dict(v) for s, v in floors.ratios.items() if s not in scales},
-        metrics={s: dict(v) for s, v in floors.metrics.items() if s not in scales},
+        ratios={s: {g: f for g, f in v.items() if not replaced(s, f.source)} for s, v in floors.ratios.items()},
+        metrics={s: dict(v) for s, v in floors.metrics.items() if not replaced(s, "pytest-benchmark")},
         instructions=dict(floors.instructions) if counts is None else {},
     )
     for g in gate_ratios(results):

@@ -109,9 +109,8 @@ def count(binary: Path, kernel: str, items: int) -> InstructionCount:
             str(binary),
             kernel,
         ]
-        # A fixed, minimal environment: the count of an allocation-heavy kernel moved by 13% (27.2 M vs 23.7 M for
-        # plate_match_default) between a shell and `make`, whose environments differ in size (glibc's heap and
-        # the stack start where the environment ends). With this one the count repeats whoever starts it.
+        # A fixed, minimal environment, so that the caller's environment (its size moves where the stack and heap
+        # start) is not one more variable in the count.
         # valgrind and the kernel are started by absolute path, so PATH can be a constant too.
         env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C"}
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
