@@ -9,6 +9,8 @@ import click
 from cgi_match import __version__
 from cgi_match.cli.audit import audit
 from cgi_match.cli.demo import demo
+from cgi_match.cli.report import report
+from cgi_match.cli.run import run
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,3 +32,5 @@ def main(log_level: str) -> None:
 
 main.add_command(demo)
 main.add_command(audit)
+main.add_command(run)
+main.add_command(report)

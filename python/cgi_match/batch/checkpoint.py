@@ -1,0 +1,68 @@
+"""Checkpoints of a batch job: each finished chunk's raw hits, so a killed job rerun resumes where it was.
+
+Layout: ``OUT/.checkpoint/manifest.json`` (the job id and the resolved validity moment ``at``) and one
+``<modality>-<chunk>.parquet`` per finished chunk, each written atomically (a killed write leaves no
+chunk file, only a temporary one that is ignored). A checkpoint of another job id (other inputs or
+options) is discarded, never mixed in. The folder is removed once the job's outputs are written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+
+from cgi_match.hits import RAW_HIT_SCHEMA
+from cgi_match.outputs import write_json_atomic, write_parquet_atomic
+
+log = logging.getLogger("cgi_match.batch")
+
+
+class Checkpoint:
+    """The checkpoint folder of one job id."""
+
+    def __init__(self, folder: Path, job_id: str, at: datetime) -> None:
+        self.folder = folder
+        self.job_id = job_id
+        manifest = folder / "manifest.json"
+        previous = None
+        if manifest.is_file():
+            try:
+                previous = json.loads(manifest.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                previous = None
+        if isinstance(previous, dict) and previous.get("job_id") == job_id:
+            self.at = datetime.fromisoformat(str(previous["at"]))
+            self.resumed = True
+            log.info("resuming job %s from %d finished chunks", job_id, len(list(folder.glob("*.parquet"))))
+        else:
+            if folder.exists():
+                log.info("discarding a checkpoint of another job in %s", folder)
+                shutil.rmtree(folder)
+            folder.mkdir(parents=True)
+            self.at = at
+            self.resumed = False
+            write_json_atomic({"job_id": job_id, "at": at.isoformat()}, manifest)
+
+    def _path(self, modality: str, chunk: int) -> Path:
+        return self.folder / f"{modality}-{chunk:06d}.parquet"
+
+    def has(self, modality: str, chunk: int) -> bool:
+        """Whether the chunk was finished by an earlier (perhaps killed) run."""
+        return self._path(modality, chunk).is_file()
+
+    def save(self, modality: str, chunk: int, raw_hits: pl.DataFrame) -> None:
+        """Stores a finished chunk's raw hits atomically."""
+        write_parquet_atomic(raw_hits, self._path(modality, chunk))
+
+    def load(self, modality: str, chunk: int) -> pl.DataFrame:
+        """A finished chunk's raw hits."""
+        return pl.read_parquet(self._path(modality, chunk)).cast(RAW_HIT_SCHEMA)  # type: ignore[arg-type]
+
+    def clear(self) -> None:
+        """Removes the checkpoint once the job's outputs are written."""
+        shutil.rmtree(self.folder, ignore_errors=True)

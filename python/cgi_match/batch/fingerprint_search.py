@@ -1,0 +1,135 @@
+"""Fingerprint probe templates against the alert set's templates, through ``cgi_match.FingerprintGallery``
+(issue 5 contract). Evidence kept in ``details``: finger, rank and (when the matcher reports it) the number
+of paired minutiae. Never a template or a minutia."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+import cgi_match
+from cgi_match.alerts import MAX_TEMPLATE_BYTES, AlertSet, read_table
+from cgi_match.batch.modality import BuiltIndex, Modality, Probes
+from cgi_match.errors import CgiMatchError, InvalidInputError
+from cgi_match.hits import RAW_HIT_SCHEMA, details_json, empty_raw_hits
+from cgi_match.outputs import REJECTS_SCHEMA, make_rejects
+
+#: Suffixes of template files taken from a probe folder.
+TEMPLATE_SUFFIXES = (".iso", ".ist", ".fmr", ".ansi", ".378", ".xyt", ".bin", ".tpl")
+_EVIDENCE = ("paired_minutiae", "paired_minutiae_count", "minutiae_paired")
+
+
+def _parse(blobs: list[bytes | None]) -> tuple[list[Any], list[str | None]]:
+    """Each template's parsed object or the reader's error (naming field and byte offset)."""
+    parsed: list[Any] = []
+    errors: list[str | None] = []
+    template_cls = cgi_match.FingerprintTemplate  # type: ignore[attr-defined]
+    # The contract reads one template at a time; a bad one must become a reject, not stop the job.
+    for blob in blobs:
+        if blob is None:
+            parsed.append(None)
+            errors.append("no template bytes")
+            continue
+        try:
+            parsed.append(template_cls.from_bytes(blob))
+            errors.append(None)
+        except (CgiMatchError, ValueError) as exc:
+            parsed.append(None)
+            errors.append(f"unreadable template: {exc}")
+    return parsed, errors
+
+
+class FingerprintSearch(Modality):
+    """Probe templates (a folder of files, or a table ``probe_id, template``) against alert templates."""
+
+    name = "fingerprints"
+
+    @staticmethod
+    def available() -> bool:
+        """True once the fingerprint matcher and gallery (issue 5) are in this build."""
+        return hasattr(cgi_match, "FingerprintGallery") and hasattr(cgi_match, "FingerprintTemplate")
+
+    def load_probes(self, path: Path) -> Probes:
+        """Reads probe templates; an unreadable, oversized or duplicated one is a reject with the reason."""
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in TEMPLATE_SUFFIXES)
+            ids = [p.stem for p in files]
+            blobs: list[bytes | None] = []
+            for p in files:
+                blobs.append(p.read_bytes() if p.stat().st_size <= MAX_TEMPLATE_BYTES else None)
+            input_name = path.name
+        else:
+            table = read_table(path)
+            if "probe_id" not in table.columns or "template" not in table.columns:
+                raise InvalidInputError(f"{path}: fingerprint probes need 'probe_id' and 'template' columns")
+            ids = table["probe_id"].cast(pl.String).to_list()
+            blobs = table["template"].cast(pl.Binary).to_list()
+            input_name = path.name
+        _, errors = _parse(blobs)
+        df = pl.DataFrame(
+            {
+                "probe_id": pl.Series(ids, dtype=pl.String),
+                "template": pl.Series(blobs, dtype=pl.Binary),
+                "probe_row": pl.int_range(0, len(ids), dtype=pl.Int64, eager=True),
+                "_error": pl.Series(errors, dtype=pl.String),
+            }
+        )
+        dup = pl.col("probe_id").is_duplicated()
+        df = df.with_columns(
+            pl.when(pl.col("probe_id").is_null() | (pl.col("probe_id") == ""))
+            .then(pl.lit("probe_id is missing"))
+            .when(dup)
+            .then(pl.lit("probe_id occurs more than once"))
+            .otherwise(pl.col("_error"))
+            .alias("_reason")
+        )
+        bad = df.filter(pl.col("_reason").is_not_null())
+        rej = make_rejects(
+            input_name, bad["probe_row"], bad["_reason"], record_ids=bad["probe_id"], field="template"
+        ).cast(REJECTS_SCHEMA)  # type: ignore[arg-type]
+        # The chunk keeps the template *bytes* (plain Arrow, shippable to a worker) and is parsed again there.
+        good = df.filter(pl.col("_reason").is_null()).drop("_error", "_reason")
+        good = good.with_columns(pl.int_range(0, good.height, dtype=pl.Int64).alias("ordinal"))
+        return Probes(good, df.height, good.height, bad.height, rej)
+
+    def build_index(self, alerts: AlertSet, options: dict[str, Any], at: datetime) -> BuiltIndex:
+        """Adds every readable alert template to a ``FingerprintGallery`` (subject = alert id)."""
+        fps = alerts.fingerprints.with_row_index("_row")
+        parsed, errors = _parse(fps["template"].to_list())
+        gallery = cgi_match.FingerprintGallery()  # type: ignore[attr-defined]
+        added = 0
+        for alert_id, finger, template in zip(fps["alert_id"].to_list(), fps["finger"].to_list(), parsed, strict=True):
+            if template is not None:
+                gallery.add(alert_id, template, finger)
+                added += 1
+        bad = fps.with_columns(pl.Series("_error", errors, dtype=pl.String)).filter(pl.col("_error").is_not_null())
+        name = alerts.files["fingerprints"].name if "fingerprints" in alerts.files else "fingerprints"
+        rej = make_rejects(
+            name, bad["_row"].cast(pl.Int64), bad["_error"], record_ids=bad["alert_id"], field="template"
+        )
+        return BuiltIndex(gallery, added, rej.cast(REJECTS_SCHEMA))  # type: ignore[arg-type]
+
+    def match_chunk(self, index: Any, chunk: pl.DataFrame, options: dict[str, Any], at: datetime) -> pl.DataFrame:
+        """Searches one chunk of probe templates; score is the matcher's similarity in [0, 1]."""
+        if chunk.is_empty():
+            return empty_raw_hits()
+        parsed, _ = _parse(chunk["template"].to_list())
+        probes = dict(zip(chunk["probe_id"].to_list(), parsed, strict=True))
+        found: pl.DataFrame = index.search_many(probes, top_k=options["top_k"], threshold=options["threshold"])
+        if found.is_empty():
+            return empty_raw_hits()
+        found = found.with_columns(pl.col("probe_id").cast(pl.String), pl.col("subject_id").cast(pl.String))
+        found = found.join(chunk.select("probe_id", "probe_row"), on="probe_id", how="left", maintain_order="left")
+        evidence: dict[str, pl.Expr] = {"finger": pl.col("finger").cast(pl.String), "rank": pl.col("rank")}
+        evidence |= {c: pl.col(c) for c in _EVIDENCE if c in found.columns}
+        return found.select(
+            pl.col("probe_id"),
+            pl.col("probe_row"),
+            pl.col("subject_id").alias("alert_id"),
+            pl.lit("minutiae", dtype=pl.String).alias("match_kind"),
+            pl.col("score").cast(pl.Float64),
+            details_json(evidence).alias("details"),
+        ).cast(RAW_HIT_SCHEMA)  # type: ignore[arg-type]
