@@ -6,10 +6,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from workflow_data import write_alert_set
 
 from cgi_match.alerts import CATEGORIES, AlertSet
 from cgi_match.errors import InvalidInputError
+from workflow_data import write_alert_set
 
 
 def test_bad_alert_rows_are_rejected_with_reasons_and_nothing_else_lost(tmp_path: Path) -> None:
