@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from cgi_match import _core
 from cgi_match.errors import CgiMatchError, FormatError, IndexFileError, InvalidInputError, StorageError
-from cgi_match.plates import normalize_plate, normalize_plates
+from cgi_match.plates import PlateIndex, PlateMatch, normalize_plate, normalize_plates
 
 #: Single source: the Cargo workspace version, compiled into the extension.
 __version__: str = _core.__version__
@@ -18,6 +18,8 @@ __all__ = [
     "FormatError",
     "IndexFileError",
     "InvalidInputError",
+    "PlateIndex",
+    "PlateMatch",
     "StorageError",
     "__version__",
     "normalize_plate",

@@ -25,16 +25,28 @@ pub enum PlateReject {
     TooLong = 4,
     /// Bytes that are not UTF-8 text.
     NotUtf8 = 5,
+    /// A country that is neither an ISO 3166 alpha-2 code nor an international vehicle code.
+    UnknownCountry = 6,
+    /// A wildcard pattern made only of `?` and `*`, which would hit every plate.
+    PatternWithoutCharacters = 7,
+    /// An alert without an alert id (it could never be reported).
+    MissingAlertId = 8,
+    /// An alert whose `valid_to` is before its `valid_from`: it can never be valid.
+    EmptyValidity = 9,
 }
 
 impl PlateReject {
     /// Every reason, in code order, for tables of reasons handed to Python.
-    pub const ALL: [PlateReject; 5] = [
+    pub const ALL: [PlateReject; 9] = [
         PlateReject::Empty,
         PlateReject::NoLettersOrDigits,
         PlateReject::ControlCharacter,
         PlateReject::TooLong,
         PlateReject::NotUtf8,
+        PlateReject::UnknownCountry,
+        PlateReject::PatternWithoutCharacters,
+        PlateReject::MissingAlertId,
+        PlateReject::EmptyValidity,
     ];
 
     /// Sentence a person reads in `rejects.parquet`.
@@ -45,12 +57,21 @@ impl PlateReject {
             PlateReject::ControlCharacter => "plate contains a control character",
             PlateReject::TooLong => "plate is longer than 12 characters after normalisation",
             PlateReject::NotUtf8 => "plate is not valid UTF-8 text",
+            PlateReject::UnknownCountry => "country is neither an ISO 3166 alpha-2 code nor a vehicle code",
+            PlateReject::PatternWithoutCharacters => "wildcard pattern has no letters or digits",
+            PlateReject::MissingAlertId => "alert id is missing",
+            PlateReject::EmptyValidity => "valid_to is before valid_from",
         }
     }
 
     /// Stable numeric code used across the binding.
     pub fn code(self) -> u8 {
         self as u8
+    }
+
+    /// The reason with code `code`, `None` for 0 (kept) or an unknown code.
+    pub fn from_code(code: u8) -> Option<Self> {
+        PlateReject::ALL.iter().copied().find(|r| r.code() == code)
     }
 }
 
@@ -108,13 +129,26 @@ fn latin_lookalike(c: char) -> Option<char> {
 /// # Errors
 /// The [`PlateReject`] reason when the text cannot be a plate.
 pub fn normalise_plate(text: &str, keep_wildcards: bool) -> Result<String, PlateReject> {
+    let mut out = String::with_capacity(text.len());
+    normalise_plate_into(text, keep_wildcards, &mut out)?;
+    Ok(out)
+}
+
+/// [`normalise_plate`] into a caller's buffer (cleared first), so hot loops allocate once per thread.
+///
+/// # Errors
+/// The [`PlateReject`] reason when the text cannot be a plate; `out` is then unspecified.
+pub fn normalise_plate_into(text: &str, keep_wildcards: bool, out: &mut String) -> Result<(), PlateReject> {
+    out.clear();
+    if text.is_ascii() {
+        return normalise_ascii(text.as_bytes(), keep_wildcards, out);
+    }
     if text.chars().any(char::is_control) {
         return Err(PlateReject::ControlCharacter);
     }
     if text.trim().is_empty() {
         return Err(PlateReject::Empty);
     }
-    let mut out = String::with_capacity(text.len());
     let mut alnum = 0_usize;
     let mut chars = 0_usize;
     for c in text.nfkc() {
@@ -149,7 +183,39 @@ pub fn normalise_plate(text: &str, keep_wildcards: bool) -> Result<String, Plate
     if chars > MAX_PLATE_LEN {
         return Err(PlateReject::TooLong);
     }
-    Ok(out)
+    Ok(())
+}
+
+/// The same rules for pure ASCII text, where NFKC, case mapping and look-alike folding reduce to
+/// `to_ascii_uppercase`: most ANPR reads take this path.
+fn normalise_ascii(text: &[u8], keep_wildcards: bool, out: &mut String) -> Result<(), PlateReject> {
+    if text.iter().any(u8::is_ascii_control) {
+        return Err(PlateReject::ControlCharacter);
+    }
+    let mut alnum = 0_usize;
+    let mut chars = 0_usize;
+    let mut blank = true;
+    for &b in text {
+        blank &= b.is_ascii_whitespace();
+        if b.is_ascii_alphanumeric() {
+            alnum += 1;
+            chars += 1;
+            out.push(char::from(b.to_ascii_uppercase()));
+        } else if keep_wildcards && (b == b'?' || b == b'*') {
+            chars += 1;
+            out.push(char::from(b));
+        }
+    }
+    if blank {
+        return Err(PlateReject::Empty);
+    }
+    if alnum == 0 && !(keep_wildcards && chars > 0) {
+        return Err(PlateReject::NoLettersOrDigits);
+    }
+    if chars > MAX_PLATE_LEN {
+        return Err(PlateReject::TooLong);
+    }
+    Ok(())
 }
 
 /// Result of normalising a whole column: keys (null where rejected) and a reject code per row (0 = kept).
@@ -259,6 +325,18 @@ mod tests {
         fn idempotent(s in "\\PC{0,16}") {
             if let Ok(once) = n(&s) {
                 prop_assert_eq!(n(&once), Ok(once.clone()));
+            }
+        }
+
+        #[test]
+        fn ascii_fast_path_agrees_with_the_unicode_path(s in "[ -~\t]{0,16}", w in any::<bool>()) {
+            // Force the general path by appending a character it drops (a non-ASCII separator).
+            let general = normalise_plate(&format!("{s}\u{00B7}"), w);
+            let fast = normalise_plate(&s, w);
+            if !s.chars().any(char::is_control) && s.trim().is_empty() {
+                prop_assert_eq!(fast, Err(PlateReject::Empty));
+            } else {
+                prop_assert_eq!(fast, general);
             }
         }
 
