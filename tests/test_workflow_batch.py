@@ -114,7 +114,7 @@ def test_killed_run_resumes_to_byte_identical_outputs(tmp_path: Path, stand_in_p
     stand_in_plates.fail_after = 5
     with pytest.raises(KeyboardInterrupt):
         batch.run_job(job, WHO, audit_log=log, out=tmp_path / "killed")
-    done = sorted((tmp_path / "killed" / ".checkpoint").glob("plates-*.parquet"))
+    done = sorted((tmp_path / "killed" / ".checkpoint").glob("plates-??????.parquet"))
     assert len(done) == 5
     assert not (tmp_path / "killed" / "hits.parquet").exists()
     stand_in_plates.calls = 0
@@ -226,7 +226,7 @@ def test_sigkill_then_rerun_with_the_real_plate_matcher(tmp_path: Path) -> None:
     proc = subprocess.Popen([*cmd, *ACCOUNT, "--out", str(tmp_path / "killed")], stderr=subprocess.DEVNULL)
     ckpt = tmp_path / "killed" / ".checkpoint"
     deadline = time.monotonic() + 60
-    while proc.poll() is None and time.monotonic() < deadline and len(list(ckpt.glob("plates-*.parquet"))) < 2:
+    while proc.poll() is None and time.monotonic() < deadline and len(list(ckpt.glob("plates-??????.parquet"))) < 2:
         time.sleep(0.005)
     if proc.poll() is None:
         os.kill(proc.pid, signal.SIGKILL)

@@ -120,7 +120,7 @@ def test_report_is_audited_and_tampering_is_detected(job_folder: Path) -> None:
 def test_report_of_a_folder_without_outputs_is_a_clear_error(tmp_path: Path) -> None:
     from cgi_match.errors import InvalidInputError
 
-    with pytest.raises(InvalidInputError, match="summary.json is missing"):
+    with pytest.raises(InvalidInputError, match=r"summary\.json is missing"):
         render_report(tmp_path)
 
 

@@ -16,9 +16,9 @@ import numpy as np
 import polars as pl
 
 from cgi_match.alerts import ACTIONS, CATEGORIES, AlertSet
-from cgi_match.batch.modality import BuiltIndex
+from cgi_match.batch.modality import BuiltIndex, ChunkResult, no_hits
 from cgi_match.batch.plate_search import PlateSearch
-from cgi_match.hits import RAW_HIT_SCHEMA, details_json, empty_raw_hits
+from cgi_match.hits import RAW_HIT_SCHEMA, details_json
 from cgi_match.outputs import empty_rejects
 from cgi_match.plates import normalize_plates
 
@@ -122,16 +122,16 @@ class ExactPlateSearch(PlateSearch):
         keys = alerts.plates.with_columns(normalize_plates(alerts.plates["plate"])["plate_key"])
         return BuiltIndex(keys.select("alert_id", "plate", "plate_key"), keys.height, empty_rejects())
 
-    def match_chunk(self, index: Any, chunk: pl.DataFrame, options: dict[str, Any], at: datetime) -> pl.DataFrame:
+    def match_chunk(self, index: Any, chunk: pl.DataFrame, options: dict[str, Any], at: datetime) -> ChunkResult:
         cls = type(self)
         if cls.fail_after is not None and cls.calls >= cls.fail_after:
             raise KeyboardInterrupt("simulated kill")
         cls.calls += 1
         if chunk.is_empty():
-            return empty_raw_hits()
+            return no_hits()
         keyed = chunk.with_columns(normalize_plates(chunk["plate"])["plate_key"])
         found = keyed.join(index, on="plate_key", how="inner", suffix="_alert")
-        return found.select(
+        hits = found.select(
             pl.col("probe_id"),
             pl.col("probe_row"),
             pl.col("alert_id"),
@@ -139,3 +139,4 @@ class ExactPlateSearch(PlateSearch):
             pl.lit(1.0).alias("score"),
             details_json({"read_plate": pl.col("plate"), "alert_plate": pl.col("plate_alert")}).alias("details"),
         ).cast(RAW_HIT_SCHEMA)  # type: ignore[arg-type]
+        return ChunkResult(hits, empty_rejects())

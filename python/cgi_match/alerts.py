@@ -285,7 +285,7 @@ def validate_plates(
     if "plate" not in df.columns:
         raise InvalidInputError(f"{input_name}: the plates table needs a 'plate' column")
     df = df.with_columns(pl.col("plate").cast(pl.String))
-    norm = normalize_plates(df["plate"])
+    norm = normalize_plates(df["plate"], keep_wildcards=True)  # witnesses' partial plates are alerts too
     df = df.with_columns(norm["reject_reason"].alias("_plate_reason"), pl.col("country").str.to_uppercase())
     checks = _link_check(known, rejected_ids)
     checks.append(_Check("plate", pl.col("_plate_reason").is_not_null(), pl.col("_plate_reason")))

@@ -33,9 +33,9 @@ from cgi_match.batch.job_file import JobSpec, ModalityJob, load_job, parse_job
 from cgi_match.batch.modality import Modality, Probes
 from cgi_match.batch.plate_search import PlateSearch
 from cgi_match.errors import InvalidInputError
-from cgi_match.hits import finish, parameters_digest, unify
+from cgi_match.hits import empty_raw_hits, finish, parameters_digest, unify
 from cgi_match.jobs import Accountability, JobContext, audited_job
-from cgi_match.outputs import REJECTS_SCHEMA
+from cgi_match.outputs import REJECTS_SCHEMA, empty_rejects
 from cgi_match.progress import progress
 
 log = logging.getLogger("cgi_match.batch")
@@ -199,36 +199,35 @@ def execute(spec: JobSpec, job: JobContext, *, dry_run: bool = False, show_progr
                 if not checkpoint.has(name, i):
                     checkpoint.save(name, i, search.match_chunk(built.index, pr.chunk(start, stop), m.options, at))
                 advance(stop - start)
-        raw = [checkpoint.load(name, i) for i in range(len(plans[name]))]
-        raw_hits = pl.concat(raw) if raw else pl.DataFrame()
-        digest = parameters_digest({"modality": name, **m.options})
-        unified = unify(name, raw_hits, alert_cols, params_digest=digest, job_id=job.job_id) if raw else None
-        matched = int(unified["probe_id"].n_unique()) if unified is not None and unified.height else 0
-        n_hits = unified.height if unified is not None else 0
-        by_kind = (
-            dict(unified.group_by("match_kind").len().sort("match_kind").iter_rows())
-            if unified is not None and unified.height
-            else {}
+        loaded = [checkpoint.load(name, i) for i in range(len(plans[name]))]
+        raw_hits = pl.concat([r.hits for r in loaded]) if loaded else empty_raw_hits()
+        refused = (
+            pl.concat([r.rejects for r in loaded]).with_columns(pl.lit(m.probes.name).alias("input"))
+            if loaded
+            else empty_rejects()
         )
+        rejects_parts.append(refused)
+        digest = parameters_digest({"modality": name, **m.options})
+        unified = unify(name, raw_hits, alert_cols, params_digest=digest, job_id=job.job_id)
+        matched = int(unified["probe_id"].n_unique()) if unified.height else 0
+        by_kind = dict(unified.group_by("match_kind").len().sort("match_kind").iter_rows()) if unified.height else {}
+        n_refused = int(refused["record_id"].n_unique()) if refused.height else 0
         c: dict[str, Any] = {
             "in": pr.n_in,
             "matched": matched,
-            "unmatched": pr.n_valid - matched,
-            "rejected": pr.n_rejected,
-            "hits": n_hits,
+            "unmatched": pr.n_valid - matched - n_refused,
+            "rejected": pr.n_rejected + n_refused,
+            "hits": unified.height,
             "hits_by_kind": by_kind,
             "alert_identifiers_indexed": built.size,
-            "alert_identifiers_rejected_by_reader": built.rejects.height,
+            "alert_identifiers_rejected_by_matcher": built.rejects.height,
         }
         if c["matched"] + c["unmatched"] + c["rejected"] != c["in"]:
             raise RuntimeError(f"{name}: counts do not add up ({c}); this is a bug, please report it")
         counts[name] = c
-        if unified is not None:
-            parts.append(unified)
+        parts.append(unified)
         if name in truths:
-            evaluation[name] = evaluate(
-                unified if unified is not None else finish([]), truths[name], pr.n_valid, max(built.size, 1)
-            )
+            evaluation[name] = evaluate(unified, truths[name], pr.n_valid, max(built.size, 1))
     with job.stage("write outputs"):
         hits = finish(parts)
         rejects = pl.concat(rejects_parts).cast(REJECTS_SCHEMA)  # type: ignore[arg-type]

@@ -1,9 +1,11 @@
 """Checkpoints of a batch job: each finished chunk's raw hits, so a killed job rerun resumes where it was.
 
 Layout: ``OUT/.checkpoint/manifest.json`` (the job id and the resolved validity moment ``at``) and one
-``<modality>-<chunk>.parquet`` per finished chunk, each written atomically (a killed write leaves no
-chunk file, only a temporary one that is ignored). A checkpoint of another job id (other inputs or
-options) is discarded, never mixed in. The folder is removed once the job's outputs are written.
+``<modality>-<chunk>.parquet`` per finished chunk (its raw hits) with ``<modality>-<chunk>.rejects.parquet``
+beside it (probes the matcher refused), each written atomically, the hits last: a chunk counts as finished
+only when its hit file exists (a killed write leaves only a temporary file, which is ignored). A checkpoint
+of another job id (other inputs or options) is discarded, never mixed in. The folder is removed once the
+job's outputs are written.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from pathlib import Path
 
 import polars as pl
 
+from cgi_match.batch.modality import ChunkResult
 from cgi_match.hits import RAW_HIT_SCHEMA
-from cgi_match.outputs import write_json_atomic, write_parquet_atomic
+from cgi_match.outputs import REJECTS_SCHEMA, write_json_atomic, write_parquet_atomic
 
 log = logging.getLogger("cgi_match.batch")
 
@@ -38,7 +41,11 @@ class Checkpoint:
         if isinstance(previous, dict) and previous.get("job_id") == job_id:
             self.at = datetime.fromisoformat(str(previous["at"]))
             self.resumed = True
-            log.info("resuming job %s from %d finished chunks", job_id, len(list(folder.glob("*.parquet"))))
+            log.info(
+                "resuming job %s from %d finished chunks",
+                job_id,
+                len(list(folder.glob("*-[0-9][0-9][0-9][0-9][0-9][0-9].parquet"))),
+            )
         else:
             if folder.exists():
                 log.info("discarding a checkpoint of another job in %s", folder)
@@ -48,20 +55,23 @@ class Checkpoint:
             self.resumed = False
             write_json_atomic({"job_id": job_id, "at": at.isoformat()}, manifest)
 
-    def _path(self, modality: str, chunk: int) -> Path:
-        return self.folder / f"{modality}-{chunk:06d}.parquet"
+    def _path(self, modality: str, chunk: int, part: str = "") -> Path:
+        return self.folder / f"{modality}-{chunk:06d}{part}.parquet"
 
     def has(self, modality: str, chunk: int) -> bool:
         """Whether the chunk was finished by an earlier (perhaps killed) run."""
         return self._path(modality, chunk).is_file()
 
-    def save(self, modality: str, chunk: int, raw_hits: pl.DataFrame) -> None:
-        """Stores a finished chunk's raw hits atomically."""
-        write_parquet_atomic(raw_hits, self._path(modality, chunk))
+    def save(self, modality: str, chunk: int, result: ChunkResult) -> None:
+        """Stores a finished chunk atomically (rejects first, then the hits that mark it finished)."""
+        write_parquet_atomic(result.rejects, self._path(modality, chunk, ".rejects"))
+        write_parquet_atomic(result.hits, self._path(modality, chunk))
 
-    def load(self, modality: str, chunk: int) -> pl.DataFrame:
-        """A finished chunk's raw hits."""
-        return pl.read_parquet(self._path(modality, chunk)).cast(RAW_HIT_SCHEMA)  # type: ignore[arg-type]
+    def load(self, modality: str, chunk: int) -> ChunkResult:
+        """A finished chunk's raw hits and rejects."""
+        hits = pl.read_parquet(self._path(modality, chunk)).cast(RAW_HIT_SCHEMA)  # type: ignore[arg-type]
+        rejects = pl.read_parquet(self._path(modality, chunk, ".rejects")).cast(REJECTS_SCHEMA)  # type: ignore[arg-type]
+        return ChunkResult(hits, rejects)
 
     def clear(self) -> None:
         """Removes the checkpoint once the job's outputs are written."""

@@ -14,9 +14,9 @@ import polars as pl
 
 import cgi_match
 from cgi_match.alerts import AlertSet, read_table
-from cgi_match.batch.modality import BuiltIndex, Modality, Probes
+from cgi_match.batch.modality import BuiltIndex, ChunkResult, Modality, Probes, no_hits
 from cgi_match.errors import InvalidInputError
-from cgi_match.hits import RAW_HIT_SCHEMA, details_json, empty_raw_hits
+from cgi_match.hits import RAW_HIT_SCHEMA, details_json
 from cgi_match.outputs import REJECTS_SCHEMA, empty_rejects
 
 
@@ -100,10 +100,10 @@ class DnaSearch(Modality):
         link = alerts.dna.select("profile_id", "alert_id").unique(maintain_order=True)
         return BuiltIndex((index, link), int(link.height), empty_rejects())
 
-    def match_chunk(self, index: Any, chunk: pl.DataFrame, options: dict[str, Any], at: datetime) -> pl.DataFrame:
+    def match_chunk(self, index: Any, chunk: pl.DataFrame, options: dict[str, Any], at: datetime) -> ChunkResult:
         """Searches one chunk of probe profiles; score = loci matched / loci compared."""
         if chunk.is_empty():
-            return empty_raw_hits()
+            return no_hits()
         dna_index, link = index
         probes = chunk.select("probe_id", pl.col("probe_id").alias("profile_id"), "locus", "allele")
         found: pl.DataFrame = dna_index.search(
@@ -114,7 +114,7 @@ class DnaSearch(Modality):
             theta=options["theta"],
         )
         if found.is_empty():
-            return empty_raw_hits()
+            return no_hits()
         rows = chunk.group_by("probe_id").agg(pl.col("probe_row").first())
         found = (
             found.with_columns(pl.col("probe_id").cast(pl.String), pl.col("profile_id").cast(pl.String))
@@ -129,7 +129,7 @@ class DnaSearch(Modality):
             "rmp": pl.col("rmp"),
             "lr": pl.col("lr"),
         }
-        return found.select(
+        hits = found.select(
             pl.col("probe_id"),
             pl.col("probe_row"),
             pl.col("alert_id"),
@@ -137,3 +137,4 @@ class DnaSearch(Modality):
             (pl.col("loci_matched").cast(pl.Float64) / pl.col("loci_compared").cast(pl.Float64)).alias("score"),
             details_json(evidence).alias("details"),
         ).cast(RAW_HIT_SCHEMA)  # type: ignore[arg-type]
+        return ChunkResult(hits, empty_rejects())

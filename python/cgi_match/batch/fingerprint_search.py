@@ -12,10 +12,10 @@ import polars as pl
 
 import cgi_match
 from cgi_match.alerts import MAX_TEMPLATE_BYTES, AlertSet, read_table
-from cgi_match.batch.modality import BuiltIndex, Modality, Probes
+from cgi_match.batch.modality import BuiltIndex, ChunkResult, Modality, Probes, no_hits
 from cgi_match.errors import CgiMatchError, InvalidInputError
-from cgi_match.hits import RAW_HIT_SCHEMA, details_json, empty_raw_hits
-from cgi_match.outputs import REJECTS_SCHEMA, make_rejects
+from cgi_match.hits import RAW_HIT_SCHEMA, details_json
+from cgi_match.outputs import REJECTS_SCHEMA, empty_rejects, make_rejects
 
 #: Suffixes of template files taken from a probe folder.
 TEMPLATE_SUFFIXES = (".iso", ".ist", ".fmr", ".ansi", ".378", ".xyt", ".bin", ".tpl")
@@ -112,20 +112,20 @@ class FingerprintSearch(Modality):
         )
         return BuiltIndex(gallery, added, rej.cast(REJECTS_SCHEMA))  # type: ignore[arg-type]
 
-    def match_chunk(self, index: Any, chunk: pl.DataFrame, options: dict[str, Any], at: datetime) -> pl.DataFrame:
+    def match_chunk(self, index: Any, chunk: pl.DataFrame, options: dict[str, Any], at: datetime) -> ChunkResult:
         """Searches one chunk of probe templates; score is the matcher's similarity in [0, 1]."""
         if chunk.is_empty():
-            return empty_raw_hits()
+            return no_hits()
         parsed, _ = _parse(chunk["template"].to_list())
         probes = dict(zip(chunk["probe_id"].to_list(), parsed, strict=True))
         found: pl.DataFrame = index.search_many(probes, top_k=options["top_k"], threshold=options["threshold"])
         if found.is_empty():
-            return empty_raw_hits()
+            return no_hits()
         found = found.with_columns(pl.col("probe_id").cast(pl.String), pl.col("subject_id").cast(pl.String))
         found = found.join(chunk.select("probe_id", "probe_row"), on="probe_id", how="left", maintain_order="left")
         evidence: dict[str, pl.Expr] = {"finger": pl.col("finger").cast(pl.String), "rank": pl.col("rank")}
         evidence |= {c: pl.col(c) for c in _EVIDENCE if c in found.columns}
-        return found.select(
+        hits = found.select(
             pl.col("probe_id"),
             pl.col("probe_row"),
             pl.col("subject_id").alias("alert_id"),
@@ -133,3 +133,4 @@ class FingerprintSearch(Modality):
             pl.col("score").cast(pl.Float64),
             details_json(evidence).alias("details"),
         ).cast(RAW_HIT_SCHEMA)  # type: ignore[arg-type]
+        return ChunkResult(hits, empty_rejects())

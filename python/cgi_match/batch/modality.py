@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import polars as pl
 
 from cgi_match.alerts import AlertSet
+from cgi_match.hits import empty_raw_hits
 from cgi_match.outputs import empty_rejects
 
 
@@ -34,6 +35,15 @@ class Probes:
     def chunk(self, start: int, stop: int) -> pl.DataFrame:
         """The usable probes with ordinal in ``[start, stop)``."""
         return self.table.filter(pl.col("ordinal").is_between(start, stop, closed="left"))
+
+
+@dataclass
+class ChunkResult:
+    """What matching one chunk produced: raw hits (``cgi_match.hits.RAW_HIT_SCHEMA``) and the probes the
+    matcher itself refused (shared rejects schema; ``record_id`` is the probe id)."""
+
+    hits: pl.DataFrame
+    rejects: pl.DataFrame
 
 
 @dataclass
@@ -64,8 +74,8 @@ class Modality(ABC):
         """Builds the index over the alert set's identifiers of this modality."""
 
     @abstractmethod
-    def match_chunk(self, index: Any, chunk: pl.DataFrame, options: dict[str, Any], at: datetime) -> pl.DataFrame:
-        """Matches one chunk of probes; returns raw hits (``cgi_match.hits.RAW_HIT_SCHEMA``)."""
+    def match_chunk(self, index: Any, chunk: pl.DataFrame, options: dict[str, Any], at: datetime) -> ChunkResult:
+        """Matches one chunk of probes: raw hits, and probes refused by the matcher with the reason."""
 
 
 def number_probes(df: pl.DataFrame, keep: pl.Expr) -> pl.DataFrame:
@@ -77,3 +87,8 @@ def number_probes(df: pl.DataFrame, keep: pl.Expr) -> pl.DataFrame:
 def no_rejects() -> pl.DataFrame:
     """An empty rejects table."""
     return empty_rejects()
+
+
+def no_hits() -> ChunkResult:
+    """A chunk result with no hit and no reject."""
+    return ChunkResult(empty_raw_hits(), empty_rejects())

@@ -10,10 +10,10 @@ import polars as pl
 
 import cgi_match
 from cgi_match.alerts import AlertSet, read_table
-from cgi_match.batch.modality import BuiltIndex, Modality, Probes, number_probes
+from cgi_match.batch.modality import BuiltIndex, ChunkResult, Modality, Probes, no_hits, number_probes
 from cgi_match.errors import InvalidInputError
 from cgi_match.hits import RAW_HIT_SCHEMA, details_json, empty_raw_hits
-from cgi_match.outputs import REJECTS_SCHEMA, empty_rejects
+from cgi_match.outputs import REJECTS_SCHEMA, make_rejects
 from cgi_match.plates import normalize_plates
 
 _MATCH_OPTIONS = ("max_ocr", "max_edits", "min_fuzzy_length", "country_policy")
@@ -55,7 +55,8 @@ class PlateSearch(Modality):
             pl.col("read_id").cast(pl.String).alias("probe_id"),
             pl.col("plate").cast(pl.String),
         )
-        norm = normalize_plates(df["plate"])
+        # A read may be a witness's partial plate with ``?`` / ``*``: the matcher treats it as a pattern.
+        norm = normalize_plates(df["plate"], keep_wildcards=True)
         reason = (
             pl.when(pl.col("probe_id").is_null() | (pl.col("probe_id") == ""))
             .then(pl.lit("read_id is missing"))
@@ -78,35 +79,47 @@ class PlateSearch(Modality):
         return Probes(table, raw.height, table.height, rej.height, rej.cast(REJECTS_SCHEMA))  # type: ignore[arg-type]
 
     def build_index(self, alerts: AlertSet, options: dict[str, Any], at: datetime) -> BuiltIndex:
-        """Builds a ``PlateIndex`` over the alert plates with each alert's validity period."""
+        """Builds a ``PlateIndex`` over the alert plates with each alert's validity period; rows the index
+        refuses (the alert set's checks let few through) become rejects of the plates table."""
         table = alerts.plates.join(
             alerts.alerts.select("alert_id", "valid_from", "valid_to"), on="alert_id", how="left", maintain_order="left"
         )
-        index = cgi_match.PlateIndex(table)  # type: ignore[attr-defined]
-        return BuiltIndex(index, table.height, empty_rejects())
+        index = cgi_match.PlateIndex(table)
+        refused = index.rejects
+        name = alerts.files["plates"].name if "plates" in alerts.files else "plates"
+        rejects = make_rejects(
+            name, refused["row"].cast(pl.Int64), refused["reason"], record_ids=refused["alert_id"], field="plate"
+        )
+        return BuiltIndex(index, len(index), rejects)
 
-    def match_chunk(self, index: Any, chunk: pl.DataFrame, options: dict[str, Any], at: datetime) -> pl.DataFrame:
+    def match_chunk(self, index: Any, chunk: pl.DataFrame, options: dict[str, Any], at: datetime) -> ChunkResult:
         """Matches one chunk of reads; evidence: both plates, the distance and the differing characters."""
         if chunk.is_empty():
-            return empty_raw_hits()
+            return no_hits()
         cols = [c for c in ("read_id", "plate", "country", "seen_at") if c in chunk.columns]
         kwargs = {k: options[k] for k in _MATCH_OPTIONS}
-        found: pl.DataFrame = index.match(chunk.select(cols), at=at, **kwargs)
+        result = index.match_with_rejects(chunk.select(cols), at=at, **kwargs)
+        refused = result.rejects.with_columns(pl.col("read_id").cast(pl.String)).join(
+            chunk.select("read_id", "probe_row"), on="read_id", how="left", maintain_order="left"
+        )
+        rejects = make_rejects(
+            "reads", refused["probe_row"], refused["reason"], record_ids=refused["read_id"], field="plate"
+        )
+        found: pl.DataFrame = result.hits
         if found.is_empty():
-            return empty_raw_hits()
+            return ChunkResult(empty_raw_hits(), rejects)
         found = found.with_columns(pl.col("read_id").cast(pl.String), pl.col("alert_id").cast(pl.String))
         found = found.join(chunk.select("read_id", "probe_row"), on="read_id", how="left", maintain_order="left")
-        diff = differing_characters(
-            normalize_plates(found["read_plate"])["plate_key"], normalize_plates(found["alert_plate"])["plate_key"]
-        )
-        found = found.with_columns(diff)
+        keys_r = normalize_plates(found["read_plate"], keep_wildcards=True)["plate_key"]
+        keys_a = normalize_plates(found["alert_plate"], keep_wildcards=True)["plate_key"]
+        found = found.with_columns(differing_characters(keys_r, keys_a))
         evidence = {
             "read_plate": pl.col("read_plate"),
             "alert_plate": pl.col("alert_plate"),
-            "distance": pl.col("distance"),
+            "distance": pl.col("distance").cast(pl.Float64).round(3),
             "differing": pl.col("differing"),
         }
-        return found.select(
+        hits = found.select(
             pl.col("read_id").alias("probe_id"),
             pl.col("probe_row"),
             pl.col("alert_id"),
@@ -114,3 +127,4 @@ class PlateSearch(Modality):
             pl.col("score").cast(pl.Float64),
             details_json(evidence).alias("details"),
         ).cast(RAW_HIT_SCHEMA)  # type: ignore[arg-type]
+        return ChunkResult(hits, rejects)
