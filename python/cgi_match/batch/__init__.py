@@ -24,7 +24,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from cgi_match import __version__
+from cgi_match._core import __version__
 from cgi_match.alerts import AlertSet, read_table
 from cgi_match.batch.checkpoint import Checkpoint
 from cgi_match.batch.dna_search import DnaSearch

@@ -19,11 +19,15 @@ from cgi_match.errors import InvalidInputError
 from cgi_match.hits import RAW_HIT_SCHEMA, details_json
 from cgi_match.outputs import REJECTS_SCHEMA, empty_rejects
 
+#: The package seen untyped: its matcher classes are checked with ``available()`` before use, and are
+#: absent from builds without that modality.
+_API: Any = cgi_match
+
 
 def _frequencies(spec: Any) -> Any:
     if spec is None:
         return None
-    freq_cls = cgi_match.AlleleFrequencies  # type: ignore[attr-defined]
+    freq_cls = _API.AlleleFrequencies
     text = str(spec)
     if text.lower().endswith(".csv"):
         return freq_cls.from_csv(text)
@@ -96,7 +100,7 @@ class DnaSearch(Modality):
     def build_index(self, alerts: AlertSet, options: dict[str, Any], at: datetime) -> BuiltIndex:
         """Builds a ``DnaIndex`` over the alert profiles (``profile_id`` links back to the alert)."""
         profiles = alerts.dna.select("profile_id", "locus", "allele")
-        index = cgi_match.DnaIndex(profiles)  # type: ignore[attr-defined]
+        index = _API.DnaIndex(profiles)
         link = alerts.dna.select("profile_id", "alert_id").unique(maintain_order=True)
         return BuiltIndex((index, link), int(link.height), empty_rejects())
 

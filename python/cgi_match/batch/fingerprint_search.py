@@ -21,12 +21,16 @@ from cgi_match.outputs import REJECTS_SCHEMA, empty_rejects, make_rejects
 TEMPLATE_SUFFIXES = (".iso", ".ist", ".fmr", ".ansi", ".378", ".xyt", ".bin", ".tpl")
 _EVIDENCE = ("paired_minutiae", "paired_minutiae_count", "minutiae_paired")
 
+#: The package seen untyped: its matcher classes are checked with ``available()`` before use, and are
+#: absent from builds without that modality.
+_API: Any = cgi_match
+
 
 def _parse(blobs: list[bytes | None]) -> tuple[list[Any], list[str | None]]:
     """Each template's parsed object or the reader's error (naming field and byte offset)."""
     parsed: list[Any] = []
     errors: list[str | None] = []
-    template_cls = cgi_match.FingerprintTemplate  # type: ignore[attr-defined]
+    template_cls = _API.FingerprintTemplate
     # The contract reads one template at a time; a bad one must become a reject, not stop the job.
     for blob in blobs:
         if blob is None:
@@ -99,7 +103,7 @@ class FingerprintSearch(Modality):
         """Adds every readable alert template to a ``FingerprintGallery`` (subject = alert id)."""
         fps = alerts.fingerprints.with_row_index("_row")
         parsed, errors = _parse(fps["template"].to_list())
-        gallery = cgi_match.FingerprintGallery()  # type: ignore[attr-defined]
+        gallery = _API.FingerprintGallery()
         added = 0
         for alert_id, finger, template in zip(fps["alert_id"].to_list(), fps["finger"].to_list(), parsed, strict=True):
             if template is not None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from cgi_match import __version__
+from cgi_match._core import __version__
 from cgi_match.alerts import CATEGORIES
 from cgi_match.errors import InvalidInputError, StorageError
 from cgi_match.jobs import Accountability, audited_job
