@@ -89,7 +89,9 @@ def read_table(source: Any, what: str) -> pl.DataFrame:
         except pl.exceptions.PolarsError as err:
             raise InvalidInputError(f"{what}: {path}: cannot read: {err}") from err
         raise InvalidInputError(f"{what}: {path}: expected a .parquet or .csv file")
-    raise InvalidInputError(f"{what}: expected a polars DataFrame, a pyarrow Table or a path, not {type(source).__name__}")
+    raise InvalidInputError(
+        f"{what}: expected a polars DataFrame, a pyarrow Table or a path, not {type(source).__name__}"
+    )
 
 
 def to_micros(value: dt.datetime | dt.date | int | None) -> int:
@@ -179,7 +181,7 @@ class PlateIndex:
     (:data:`DEFAULT_OCR_CLASSES`), e.g. ``["0OD", "8B"]``; ``[]`` turns look-alikes off.
     """
 
-    _core: _core.PlateIndex
+    _index: _core.PlateIndex
     _alerts: pl.DataFrame
 
     def __init__(self, alerts: Any, *, ocr_classes: Sequence[str] | None = None) -> None:
@@ -198,7 +200,7 @@ class PlateIndex:
         self._set(core, table)
 
     def _set(self, core: _core.PlateIndex, alerts: pl.DataFrame) -> None:
-        self._core = core
+        self._index = core
         self._alerts = alerts
         self._alert_rows = core.alert_rows()
 
@@ -209,7 +211,7 @@ class PlateIndex:
         return index
 
     def __len__(self) -> int:
-        return len(self._core)
+        return len(self._index)
 
     # -- persistence -------------------------------------------------------------------------------------
 
@@ -217,7 +219,7 @@ class PlateIndex:
         """The index file's bytes: the core's versioned, checksummed format with the alert table attached."""
         buf = io.BytesIO()
         self._alerts.write_ipc(buf, compression="zstd")
-        return self._core.to_bytes(attachment=buf.getvalue())
+        return self._index.to_bytes(attachment=buf.getvalue())
 
     @classmethod
     def from_bytes(cls, data: bytes) -> PlateIndex:
@@ -267,7 +269,7 @@ class PlateIndex:
     @property
     def rejects(self) -> pl.DataFrame:
         """Alert rows refused at build time: ``row``, ``alert_id``, ``plate``, ``reason``."""
-        rows, codes = self._core.rejects()
+        rows, codes = self._index.rejects()
         idx = pl.Series(rows, dtype=pl.UInt32)
         return pl.DataFrame(
             {
@@ -281,21 +283,21 @@ class PlateIndex:
     @property
     def nbytes(self) -> int:
         """Bytes held by the Rust index (candidate tables built so far included; the alert table excluded)."""
-        return self._core.nbytes
+        return self._index.nbytes
 
     @property
     def ocr_classes(self) -> list[str]:
         """The look-alike classes the index folds with."""
-        return self._core.ocr_classes
+        return self._index.ocr_classes
 
     def prepare(self, max_edits: int) -> None:
         """Builds the edit-candidate table for ``max_edits`` now instead of in the first :meth:`match`."""
-        self._core.prepare(max_edits)
+        self._index.prepare(max_edits)
 
     def __repr__(self) -> str:
         return (
-            f"PlateIndex(alerts={len(self):,}, rejected={self._core.rejects()[0].size:,}, "
-            f"wildcard={self._core.pattern_count:,})"
+            f"PlateIndex(alerts={len(self):,}, rejected={self._index.rejects()[0].size:,}, "
+            f"wildcard={self._index.pattern_count:,})"
         )
 
     def _repr_html_(self) -> str:
@@ -303,14 +305,14 @@ class PlateIndex:
         by_reason = rejects.group_by("reason").len().sort("reason").rows() if rejects.height else []
         rows = [
             ("alerts indexed", f"{len(self):,}"),
-            ("alert rows given", f"{self._core.source_rows:,}"),
+            ("alert rows given", f"{self._index.source_rows:,}"),
             ("rejected", f"{rejects.height:,}"),
             *((f"&nbsp;&nbsp;{html.escape(str(reason))}", f"{n:,}") for reason, n in by_reason),
-            ("wildcard alerts", f"{self._core.pattern_count:,}"),
+            ("wildcard alerts", f"{self._index.pattern_count:,}"),
             ("OCR classes", html.escape(" ".join(self.ocr_classes) or "none")),
             ("pass-through columns", html.escape(", ".join(self._passthrough_names()) or "none")),
             ("index memory", f"{self.nbytes / 2**20:,.1f} MiB"),
-            ("written by", f"cgi-match {html.escape(self._core.writer_version)}"),
+            ("written by", f"cgi-match {html.escape(self._index.writer_version)}"),
         ]
         body = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v}</td></tr>" for k, v in rows)
         return f"<table><caption>cgi_match.PlateIndex</caption>{body}</table>"
@@ -334,7 +336,7 @@ class PlateIndex:
 
         Columns ``read_id, alert_id, read_plate, alert_plate, match_kind, distance, score`` then the alerts'
         pass-through columns; ordered by read, score descending, alert id. ``distance`` is the weighted edit
-        distance (0.5 per look-alike swap, 1 per other edit); ``score`` is ``1 − distance / length`` (for
+        distance (0.5 per look-alike swap, 1 per other edit); ``score`` is ``1 - distance / length`` (for
         wildcards: the share of the plate fixed by the pattern). Reads without ``seen_at`` are checked against
         alert validity at ``at`` (default: now). Refused reads are left out; see :meth:`match_with_rejects`.
         """
@@ -365,9 +367,11 @@ class PlateIndex:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InvalidInputError(f"{name} must be a non-negative integer, not {value!r}")
         if country_policy not in COUNTRY_POLICIES:
-            raise InvalidInputError(f"country_policy must be one of {', '.join(COUNTRY_POLICIES)}, not {country_policy!r}")
+            raise InvalidInputError(
+                f"country_policy must be one of {', '.join(COUNTRY_POLICIES)}, not {country_policy!r}"
+            )
         plates = table["plate"].cast(pl.String)
-        read, alert, kind, distance, score, reject = self._core.match_reads(
+        read, alert, kind, distance, score, reject = self._index.match_reads(
             str_buffers(plates),
             _str_column(table, "country"),
             time_buffers(table, "seen_at", "reads"),
