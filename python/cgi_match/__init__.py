@@ -9,6 +9,13 @@ from __future__ import annotations
 from cgi_match import _core
 from cgi_match.alerts import AlertSet, load_alert_set
 from cgi_match.batch import JobResult, load_job, run_job
+from cgi_match.dna import (
+    AlleleFrequencies,
+    DnaIndex,
+    DnaProfiles,
+    random_match_probabilities,
+    random_match_probability,
+)
 from cgi_match.errors import CgiMatchError, FormatError, IndexFileError, InvalidInputError, StorageError
 from cgi_match.plates import PlateIndex, PlateMatch, normalize_plate, normalize_plates
 from cgi_match.report import render_report, write_report
@@ -18,7 +25,10 @@ __version__: str = _core.__version__
 
 __all__ = [
     "AlertSet",
+    "AlleleFrequencies",
     "CgiMatchError",
+    "DnaIndex",
+    "DnaProfiles",
     "FormatError",
     "IndexFileError",
     "InvalidInputError",
@@ -31,6 +41,8 @@ __all__ = [
     "load_job",
     "normalize_plate",
     "normalize_plates",
+    "random_match_probabilities",
+    "random_match_probability",
     "render_report",
     "run_job",
     "write_report",

@@ -4,6 +4,7 @@
 use pyo3::prelude::*;
 
 pub mod columns;
+mod dna;
 pub mod error;
 pub mod gil;
 mod plate;
@@ -13,5 +14,6 @@ mod plate;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", cgi_match_core::VERSION)?;
     plate::register(m)?;
+    dna::register(m)?;
     Ok(())
 }

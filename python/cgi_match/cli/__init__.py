@@ -9,6 +9,7 @@ import click
 from cgi_match import __version__
 from cgi_match.cli.audit import audit
 from cgi_match.cli.demo import demo
+from cgi_match.cli.dna import dna, synth_dna
 from cgi_match.cli.plates import plates, synth_plates
 from cgi_match.cli.report import report
 from cgi_match.cli.run import run
@@ -39,3 +40,5 @@ main.add_command(report)
 main.add_command(plates)
 main.add_command(synth)
 synth.add_command(synth_plates, "plates")
+main.add_command(dna)
+synth.add_command(synth_dna, "dna")
