@@ -192,10 +192,73 @@ def _plates(n_alerts: int, n_reads: int, seed: int) -> ModalityData | str:
     return ModalityData(identifiers, alerts, reads, "reads.parquet", truth, {})
 
 
+def _dna(n_profiles: int, n_probes: int, seed: int) -> ModalityData | str:
+    try:
+        synth = importlib.import_module("cgi_match.synth.dna")
+    except ImportError:
+        return "the synthetic DNA generator (cgi_match.synth.dna) is not in this build"
+    data = synth.generate(n_profiles, n_probes=n_probes, seed=seed)
+    db_ids = data.database["profile_id"].unique(maintain_order=True)
+    rng = np.random.default_rng(seed + 12)
+    alerts = alert_metadata(("DNA-" + db_ids).alias("alert_id"), "dna", rng)
+    identifiers = data.database.with_columns(("DNA-" + pl.col("profile_id")).alias("alert_id"))
+    probes = data.probes.rename({"profile_id": "probe_id"})
+    # Ground truth: a probe of the same person, a partial stain of them and each contributor of a two-person
+    # mixture should hit; relatives (a matter for familial search) and unrelated persons should not. The job
+    # uses CODIS moderate stringency, the routine search for stains and mixtures (issue 4): the Prüm rules
+    # allow one differing allele and so miss most drop-out stains and mixtures by design.
+    t = data.truth
+    direct = t.filter(pl.col("relation").is_in(["same", "partial", "mixture"]))
+    truth = (
+        pl.concat(
+            [
+                direct.select("probe_id", pl.col("source_id").alias("alert_id")),
+                direct.select("probe_id", pl.col("second_source_id").alias("alert_id")),
+            ]
+        )
+        .drop_nulls()
+        .with_columns(("DNA-" + pl.col("alert_id")).alias("alert_id"))
+        .unique()
+        .sort("probe_id", "alert_id")
+    )
+    return ModalityData(identifiers, alerts, probes, "dna_probes.parquet", truth, {"rules": "codis-moderate"})
+
+
+def _fingerprints(n_subjects: int, n_probes: int, seed: int) -> ModalityData | str:
+    try:
+        synth = importlib.import_module("cgi_match.synth.fingerprints")
+    except ImportError:
+        return "the synthetic fingerprint generator (cgi_match.synth.fingerprints) is not in this build"
+    # Half the probes are second impressions of enrolled subjects, half come from people not enrolled.
+    n_mated = n_probes // 2
+    n_other = n_probes - n_mated
+    truth_all, templates = synth.templates(n_subjects + n_other, 2, fingers=1, seed=seed)
+    iso = pl.Series("template", [t.to_iso19794_2() for t in templates], dtype=pl.Binary)
+    table = truth_all.with_columns(iso)
+    gallery = table.filter((pl.col("impression") == 0) & (pl.col("subject_id") < n_subjects))
+    subject = pl.format("FP-{}", pl.col("subject_id").cast(pl.String).str.zfill(7))
+    probes = table.filter(
+        (pl.col("impression") == 1) & ((pl.col("subject_id") < n_mated) | (pl.col("subject_id") >= n_subjects))
+    ).select(pl.format("PRB-{}", pl.col("template_id")).alias("probe_id"), "template", subject.alias("_subject"))
+    rng = np.random.default_rng(seed + 13)
+    identifiers = gallery.select(subject.alias("alert_id"), pl.col("finger").cast(pl.String), "template")
+    alerts = alert_metadata(identifiers["alert_id"], "fingerprints", rng)
+    truth = probes.filter(pl.col("_subject").is_in(identifiers["alert_id"].implode())).select(
+        "probe_id", pl.col("_subject").alias("alert_id")
+    )
+    return ModalityData(
+        identifiers, alerts, probes.drop("_subject"), "fingerprint_probes.parquet", truth, {"top_k": 10}
+    )
+
+
 def _modality_data(modality: str, n_ids: int, n_probes: int, seed: int) -> ModalityData | str:
     if not MODALITY_SEARCH[modality].available():
         return f"the {modality} matcher is not in this build"
-    makers: dict[str, Callable[[int, int, int], ModalityData | str]] = {"plates": _plates}
+    makers: dict[str, Callable[[int, int, int], ModalityData | str]] = {
+        "plates": _plates,
+        "fingerprints": _fingerprints,
+        "dna": _dna,
+    }
     maker = makers.get(modality)
     if maker is None:
         return f"the synthetic {modality} generator is not in this build"

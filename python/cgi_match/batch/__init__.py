@@ -211,7 +211,7 @@ def execute(spec: JobSpec, job: JobContext, *, dry_run: bool = False, show_progr
         unified = unify(name, raw_hits, alert_cols, params_digest=digest, job_id=job.job_id)
         matched = int(unified["probe_id"].n_unique()) if unified.height else 0
         by_kind = dict(unified.group_by("match_kind").len().sort("match_kind").iter_rows()) if unified.height else {}
-        n_refused = int(refused["record_id"].n_unique()) if refused.height else 0
+        n_refused = sum(r.refused.len() for r in loaded)
         c: dict[str, Any] = {
             "in": pr.n_in,
             "matched": matched,
