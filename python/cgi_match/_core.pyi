@@ -1,7 +1,7 @@
 """Type stubs of the Rust extension ``cgi_match._core`` (hand-kept; ``mypy.stubtest`` checks them)."""
 
-from typing import Any, final
 from os import PathLike
+from typing import Any, final
 
 import numpy as np
 import numpy.typing as npt
@@ -78,7 +78,6 @@ class PlateIndex:
 
 # --- DNA (crates/matcher-py/src/dna.rs) ---
 
-_StrArgs = tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8], npt.NDArray[np.bool_] | None]
 
 class DnaProfiles:
     @staticmethod

@@ -337,3 +337,27 @@ def run_demo(
     write_report(root / "out", who, audit_log=log)
     timings.append(("report", time.perf_counter() - t))
     return DemoOutcome(root / "out", result, skipped, timings)
+
+
+# Decorated plate reads without alerts, for the plate-normalisation benchmark
+# (``benches/test_bench_plate_normalise.py``); the demo itself uses ``cgi_match.synth.plates``.
+_LETTERS = np.array(list("ABCDEFGHJKLMNPRSTVWXYZ"))
+_DIGITS = np.array(list("0123456789"))
+_DECOR = np.array(["-", " ", ".", "", "·"])
+_GARBAGE = np.array(["", "   ", "--", "AB\tC12", "ABCDEFGHIJKLMNOP"])
+
+
+def synthetic_reads(n: int, seed: int = 0) -> pl.Series:
+    """``n`` plate reads in mixed formats and decorations, about 1% of them unusable."""
+    rng = np.random.default_rng(seed)
+    left = _LETTERS[rng.integers(0, len(_LETTERS), size=(n, 3))]
+    right = _DIGITS[rng.integers(0, len(_DIGITS), size=(n, 3))]
+    sep = _DECOR[rng.integers(0, len(_DECOR), size=n)]
+    plates = np.char.add(np.char.add(np.char.add(left[:, 0], left[:, 1]), left[:, 2]), sep)
+    plates = np.char.add(plates, np.char.add(np.char.add(right[:, 0], right[:, 1]), right[:, 2]))
+    lower = rng.random(n) < 0.1
+    plates[lower] = np.char.lower(plates[lower])
+    plates = plates.astype(f"<U{max(len(g) for g in _GARBAGE)}")
+    bad = rng.random(n) < 0.01
+    plates[bad] = _GARBAGE[rng.integers(0, len(_GARBAGE), size=int(bad.sum()))]
+    return pl.Series("plate", plates.astype(str), dtype=pl.String)
