@@ -10,7 +10,7 @@ NL        sidecodes 6-11: ``DD-LL-LL``, ``DD-LLL-D``, ``D-LLL-DD``, ``LL-DDD-L``
           ``LLL-DD-L``; consonants only (BDFGHJKLNPRSTVXZ)
 FR        SIV ``LL-DDD-LL`` since 2009, without I, O, U
 DE        district (1-3 letters, real codes incl. umlauts MÜ, TÜ, LÖ, FÜ, GÖ, SÜW, KÜN, HÖX, DÜW), 1-2
-          letters, 1-4 digits, at most 8 characters, e.g. MÜ AB 123
+          letters (30/70%), 1-4 digits (5/15/35/45%, an assumption), at most 8 characters, e.g. MÜ AB 123
 LU        ``LL DDDD``
 GB        ``LLDD LLL`` (area code, age identifier, random letters; no I, Q, Z in the letters)
 BG        Cyrillic region (1-2 of А В Е К М Н О Р С Т У Х), ``DDDD``, two Cyrillic letters, e.g. СВ 1234 РН
@@ -212,8 +212,10 @@ def _de(rng: np.random.Generator, n: int) -> _Builder:
     for k in range(3):
         b.put(table[which, k], _CHAR, dlen > k)
     b.sep(" ")
-    n_letters = rng.integers(1, 3, size=n)
-    n_digits = np.minimum(rng.integers(1, 5, size=n), 8 - dlen - n_letters)
+    # Most German plates carry two letters and three or four digits; short ones are rarer (KBA statistics
+    # give no exact split; these weights are an assumption, stated in the module docstring).
+    n_letters = rng.choice([1, 2], size=n, p=[0.3, 0.7])
+    n_digits = np.minimum(rng.choice([1, 2, 3, 4], size=n, p=[0.05, 0.15, 0.35, 0.45]), 8 - dlen - n_letters)
     for k in range(2):
         b.put(_pick(rng, _LATIN, n), _CHAR, n_letters > k)
     b.sep(" ")

@@ -79,10 +79,10 @@ impl PlateIndex {
             put_u32(&mut body, strings.data.len() as u32);
             body.extend_from_slice(&strings.data);
         }
-        for c in &self.country {
-            body.extend_from_slice(&c.0.to_le_bytes());
+        for h in &self.hot {
+            body.extend_from_slice(&h.country.0.to_le_bytes());
         }
-        for v in self.valid_from.iter().chain(&self.valid_to) {
+        for v in self.hot.iter().map(|h| h.from).chain(self.hot.iter().map(|h| h.to)) {
             body.extend_from_slice(&v.to_le_bytes());
         }
         for &r in &self.row {
