@@ -79,11 +79,10 @@ class PlateIndex:
 # --- DNA (crates/matcher-py/src/dna.rs) ---
 
 
+@final
 class DnaProfiles:
     @staticmethod
-    def from_long(
-        ids: _StrArgs, loci: _StrArgs, alleles: _StrArgs, kinds: _StrArgs | None = None
-    ) -> DnaProfiles: ...
+    def from_long(ids: _StrArgs, loci: _StrArgs, alleles: _StrArgs, kinds: _StrArgs | None = None) -> DnaProfiles: ...
     @staticmethod
     def from_arrays(
         ids: _StrArgs, loci: list[str], alleles: npt.NDArray[np.uint16], stain: bool = False
@@ -95,7 +94,9 @@ class DnaProfiles:
     @property
     def prum_conversions(self) -> int: ...
     def to_long(self) -> tuple[npt.NDArray[np.uint32], _StrArrays, _StrArrays]: ...
-    def random_match_probability(self, frequencies: AlleleFrequencies, theta: float = 0.01) -> npt.NDArray[np.float64]: ...
+    def random_match_probability(
+        self, frequencies: AlleleFrequencies, theta: float = 0.01
+    ) -> npt.NDArray[np.float64]: ...
     def to_cmf(
         self,
         *,
@@ -106,6 +107,7 @@ class DnaProfiles:
         batch_id: str = ...,
     ) -> str: ...
 
+@final
 class AlleleFrequencies:
     @staticmethod
     def from_columns(
@@ -120,6 +122,7 @@ class AlleleFrequencies:
     def loci(self) -> list[str]: ...
     def frequency(self, locus: str, allele: str) -> float | None: ...
 
+@final
 class DnaIndex:
     @staticmethod
     def build(profiles: DnaProfiles) -> DnaIndex: ...

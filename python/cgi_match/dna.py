@@ -476,7 +476,7 @@ def random_match_probabilities(
 
 def random_match_probability(profile: Any, frequencies: AlleleFrequencies | str, theta: float = 0.01) -> float:
     """RMP of one single-source profile: the product over loci of the NRC II genotype probabilities
-    (recommendation 4.10, Balding–Nichols with ``theta``; ``theta=0`` gives 4.1), alleles floored at 5/2N."""
+    (recommendation 4.10, Balding-Nichols with ``theta``; ``theta=0`` gives 4.1), alleles floored at 5/2N."""
     table = random_match_probabilities(profile, frequencies, theta)
     if table.height != 1:
         raise InvalidInputError(f"expected one profile, got {table.height}; use random_match_probabilities")

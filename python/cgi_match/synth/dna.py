@@ -74,7 +74,7 @@ class AlleleSampler:
         return cls(loci, tuple(alleles), tuple(probs))
 
     def sample(self, n: int, rng: np.random.Generator) -> Genotypes:
-        """``n`` unrelated genotypes under Hardy–Weinberg equilibrium: shape ``(n, loci, 2)``."""
+        """``n`` unrelated genotypes under Hardy-Weinberg equilibrium: shape ``(n, loci, 2)``."""
         out = np.empty((n, len(self.loci), 2), dtype=np.uint16)
         for k, (alleles, p) in enumerate(zip(self.alleles, self.probs, strict=True)):
             out[:, k, :] = alleles[rng.choice(len(alleles), size=(n, 2), p=p)]
@@ -103,7 +103,7 @@ def drop_out(
     allele with probability ``allele_drop`` (it then reads as a homozygote)."""
     g = genotypes.copy()
     n, loci = g.shape[:2]
-    keep = rng.integers(keep_loci[0], keep_loci[1] + 1, size=n)
+    keep = np.asarray(rng.integers(keep_loci[0], keep_loci[1] + 1, size=n))
     order = rng.random((n, loci)).argsort(axis=1)
     dropped = order >= keep[:, None]
     g[dropped] = 0
