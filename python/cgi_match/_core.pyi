@@ -78,7 +78,6 @@ class PlateIndex:
 
 # --- DNA (crates/matcher-py/src/dna.rs) ---
 
-
 @final
 class DnaProfiles:
     @staticmethod
