@@ -6,7 +6,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -303,3 +306,21 @@ def test_cli_end_to_end(tmp_path: Path) -> None:
     hits = pl.read_parquet(out / "hits.parquet").select("read_id", pl.col("alert_id").alias("source_alert_id"))
     found = truth.join(hits, on=["read_id", "source_alert_id"], how="semi").height
     assert found >= 0.9 * truth.height
+
+
+def test_hits_do_not_depend_on_thread_count(tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "from cgi_match import PlateIndex\n"
+        "from cgi_match.synth.plates import generate\n"
+        "d = generate(3000, 9000, related_share=0.5, seed=5)\n"
+        "PlateIndex(d.alerts).match(d.reads, max_edits=1).write_parquet(sys.argv[1])\n"
+    )
+    outputs = []
+    for threads in ("1", "3"):
+        out = tmp_path / f"hits-{threads}.parquet"
+        env = {**os.environ, "RAYON_NUM_THREADS": threads}
+        subprocess.run([sys.executable, "-c", script, str(out)], env=env, check=True)
+        outputs.append(pl.read_parquet(out))
+    assert outputs[0].height > 0
+    assert outputs[0].equals(outputs[1])

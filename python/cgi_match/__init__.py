@@ -6,7 +6,7 @@ offers the notebook and command-line API.
 
 from __future__ import annotations
 
-from cgi_match import _core
+from cgi_match import _core, synth
 from cgi_match.alerts import AlertSet, load_alert_set
 from cgi_match.batch import JobResult, load_job, run_job
 from cgi_match.dna import (
@@ -17,6 +17,7 @@ from cgi_match.dna import (
     random_match_probability,
 )
 from cgi_match.errors import CgiMatchError, FormatError, IndexFileError, InvalidInputError, StorageError
+from cgi_match.fingerprints import FingerprintTemplate, read_template_folder
 from cgi_match.plates import PlateIndex, PlateMatch, normalize_plate, normalize_plates
 from cgi_match.report import render_report, write_report
 
@@ -29,6 +30,7 @@ __all__ = [
     "CgiMatchError",
     "DnaIndex",
     "DnaProfiles",
+    "FingerprintTemplate",
     "FormatError",
     "IndexFileError",
     "InvalidInputError",
@@ -43,7 +45,9 @@ __all__ = [
     "normalize_plates",
     "random_match_probabilities",
     "random_match_probability",
+    "read_template_folder",
     "render_report",
     "run_job",
+    "synth",
     "write_report",
 ]

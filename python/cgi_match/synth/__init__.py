@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from cgi_match.synth import plates
+from cgi_match.synth import fingerprints, plates
 
-__all__ = ["plates"]
+__all__ = ["fingerprints", "plates"]

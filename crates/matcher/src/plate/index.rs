@@ -626,13 +626,43 @@ impl PlateIndex {
                 return Err(PlateReject::PatternWithoutCharacters);
             }
             let score = read.literals() as f32;
-            for a in 0..self.len() {
-                if self.hot[a].pattern || !allowed(a) {
-                    continue;
+            let chars = read.as_slice();
+            let single_unknown = match (chars.iter().filter(|&&c| c == '?').count(), chars.contains(&'*')) {
+                (1, false) => chars.iter().position(|&c| c == '?'),
+                _ => None,
+            };
+            if let Some(p) = single_unknown {
+                // ANPR systems write `?` for one unreadable character. Any alert that matches has the read's
+                // literal characters around position p, so its folded key with p deleted is in the edit-1
+                // deletion table under the same hash as the read's folded literals: look it up there instead
+                // of scanning every alert.
+                let table = self.edit_table(1);
+                let literal = chars.iter().enumerate().filter(|&(i, _)| i != p).map(|(_, &c)| self.classes.fold(c));
+                s.candidates.clear();
+                table.get_into(hash_chars(literal), &mut s.candidates);
+                s.candidates.sort_unstable();
+                s.candidates.dedup();
+                for &a in &s.candidates {
+                    let a = a as usize;
+                    if self.hot[a].pattern || !allowed(a) {
+                        continue;
+                    }
+                    if let Some(alert) = KeyChars::new(self.keys.get(a)) {
+                        if wildcard_matches(chars, alert.as_slice()) {
+                            s.found.push((score_share(score, alert.len()), a as u32, MatchKind::Wildcard, 0));
+                        }
+                    }
                 }
-                if let Some(alert) = KeyChars::new(self.keys.get(a)) {
-                    if wildcard_matches(read.as_slice(), alert.as_slice()) {
-                        s.found.push((score_share(score, alert.len()), a as u32, MatchKind::Wildcard, 0));
+            } else {
+                // Patterns with `*` or several `?` (witness descriptions) are rare: scan every alert.
+                for a in 0..self.len() {
+                    if self.hot[a].pattern || !allowed(a) {
+                        continue;
+                    }
+                    if let Some(alert) = KeyChars::new(self.keys.get(a)) {
+                        if wildcard_matches(chars, alert.as_slice()) {
+                            s.found.push((score_share(score, alert.len()), a as u32, MatchKind::Wildcard, 0));
+                        }
                     }
                 }
             }
