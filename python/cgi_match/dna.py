@@ -347,6 +347,14 @@ class DnaIndex:
         self._ids = None
         return self
 
+    @classmethod
+    def from_arrays(cls, ids: Any, loci: list[str], alleles: np.ndarray[Any, Any]) -> DnaIndex:
+        """An index straight from a genotype array ``alleles[profile, locus, 2]`` of repeat numbers (floats
+        such as ``9.3``, or tenths as uint16; 0 = not typed), for tens of millions of references."""
+        arr = np.asarray(alleles)
+        tenths = arr if arr.dtype == np.uint16 else np.rint(arr.astype(np.float64) * 10).astype(np.uint16)
+        return cls._from_core(_core.DnaIndex.from_arrays(str_buffers(ids), list(loci), np.ascontiguousarray(tenths)))
+
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return (DnaIndex._from_core, (self._core,))
 

@@ -349,6 +349,54 @@ impl PyDnaIndex {
         Ok(PyDnaIndex { inner: Arc::new(index) })
     }
 
+    /// Builds the index straight from a genotype array `alleles[profile, locus, 2]` (tenths of a repeat,
+    /// 0 = not typed) without holding a profile object per row: the path for tens of millions of profiles.
+    #[staticmethod]
+    fn from_arrays(
+        py: Python<'_>,
+        ids: StrArgs<'_>,
+        loci: Vec<String>,
+        alleles: PyReadonlyArray3<'_, u16>,
+    ) -> PyResult<PyDnaIndex> {
+        let ib = buffers(ids);
+        let ic = ib.column()?;
+        let locus_ids: Vec<LocusId> = loci
+            .iter()
+            .map(|n| loci::lookup(n).filter(|&l| l != loci::AMELOGENIN))
+            .map(|l| l.ok_or_else(|| MatchError::invalid("unknown locus (or Amelogenin) in genotype array")))
+            .collect::<Result<_, _>>()
+            .py()?;
+        let view = alleles.as_array();
+        let shape = view.shape().to_vec();
+        if shape.len() != 3 || shape[0] != ic.len() || shape[1] != locus_ids.len() || shape[2] != 2 {
+            return Err(MatchError::invalid(format!(
+                "alleles must have shape ({}, {}, 2), got {shape:?}",
+                ic.len(),
+                locus_ids.len()
+            )))
+            .py();
+        }
+        let mut id_col = StrColumnBuilder::with_capacity(ic.len(), 0);
+        for i in 0..ic.len() {
+            match ic.get(i) {
+                Some(Ok(s)) => id_col.push(Some(s)),
+                _ => return Err(MatchError::invalid(format!("profile id {i} is missing or not UTF-8"))).py(),
+            }
+        }
+        let index = gil::detach(py, || {
+            DnaIndex::build_with(id_col, |i| {
+                let typings = locus_ids.iter().enumerate().filter_map(|(k, &locus)| {
+                    let list: Vec<Allele> =
+                        [view[[i, k, 0]], view[[i, k, 1]]].into_iter().filter(|&t| t > 0).map(Allele::Repeat).collect();
+                    (!list.is_empty()).then_some((locus, list))
+                });
+                Profile::new(ProfileKind::Reference, typings)
+            })
+        })
+        .py()?;
+        Ok(PyDnaIndex { inner: Arc::new(index) })
+    }
+
     fn __len__(&self) -> usize {
         self.inner.len()
     }

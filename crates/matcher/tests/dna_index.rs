@@ -174,6 +174,35 @@ fn search_is_the_same_for_any_thread_count() {
 }
 
 #[test]
+fn pair_postings_agree_with_brute_force_on_full_profiles() {
+    // Fully typed profiles: every row is keyed, so the fast path (not the fallback scan) answers.
+    let (ids, profiles, index) = small_index();
+    let mut probes: Vec<Profile> = profiles.iter().step_by(11).cloned().collect();
+    // Near-match probes: one allele changed at one key locus.
+    for p in profiles.iter().step_by(13) {
+        let mut q = p.clone();
+        q.loci[1].alleles[0] = Allele::Repeat(80);
+        probes.push(q);
+    }
+    for name in ["prum", "codis-high"] {
+        for max_mismatches in 0..3 {
+            let rules = MatchRules { min_loci: 3, max_mismatches, ..MatchRules::preset(name).unwrap() };
+            let want = brute_force(&ids, &profiles, &probes, &rules);
+            let got: Vec<_> = index
+                .search(&probes, &rules, None)
+                .unwrap()
+                .into_iter()
+                .map(|h| {
+                    let c = h.comparison;
+                    (h.probe, index.id(h.row as usize).to_owned(), h.class, c.loci_matched, c.mismatched_alleles)
+                })
+                .collect();
+            assert_eq!(got, want, "{name} {max_mismatches}");
+        }
+    }
+}
+
+#[test]
 fn identical_genotypes_found_through_the_hash() {
     let (ids, profiles, index) = small_index();
     let found = index.find_identical(&profiles[..3]).unwrap();

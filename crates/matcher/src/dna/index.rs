@@ -20,8 +20,8 @@ use super::allele::{Allele, PrumValue};
 use super::kinship::{self, Relationship};
 use super::loci::{self, LocusId, SLOT_LOCI};
 use super::profile::{
-    decode_row, encode_row, AlleleCodes, Extension, Profile, ALLELE_BYTES, CODE_EXTENDED, CODE_UNTYPED, FIRST_CODE,
-    FLAG_EXTENDED, ROW_BYTES,
+    decode_row, encode_row, AlleleCodes, Extension, Profile, ProfileKind, ALLELE_BYTES, CODE_EXTENDED, CODE_UNTYPED,
+    FIRST_CODE, FLAG_EXTENDED, ROW_BYTES,
 };
 use super::rules::{self, MatchClass, MatchRules, Stringency};
 use super::stats::{self, AlleleFrequencies};
@@ -78,19 +78,193 @@ pub struct DnaIndex {
     rows: Vec<u8>,
     ext: Extension,
     identical: HashMap<u64, Vec<u32>>,
+    pairs: PairPostings,
 }
 
+/// Loci pairs keyed for the Prüm / CODIS-high fast path: slots (0,1), (2,3), (4,5), (6,7).
+const KEY_GROUPS: usize = 4;
+
+/// A probe's key at one group of loci.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GroupKey {
+    /// The probe cannot use the group.
+    Unusable,
+    /// The probe's genotype there is in no stored row.
+    Absent,
+    /// Class key to look up.
+    Key(u32),
+}
+
+/// Posting lists of the genotype (at Prüm-class level) of each key group of loci.
+///
+/// Why it is exact: a hit under Prüm or CODIS high fails (≥ 1 differing allele) at no more than
+/// `max_mismatches` loci, so when the probe is typed at more key groups than that, at least one of those
+/// groups matches the hit completely — and a complete match at a group means equal class keys. Rows that
+/// cannot be keyed at some group (untyped, wildcard, off-ladder, mixture there) are kept in `fallback` and
+/// always tested. The candidates then go through the same scan test and exact comparison as a full scan.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct PairPostings {
+    /// Per slot locus, code → Prüm class id (1..); 0 where the code cannot be keyed.
+    class_of: Vec<[u8; 256]>,
+    /// Per group: rows sorted by key, and key → (start, len) in that order.
+    rows: Vec<Vec<u32>>,
+    spans: Vec<HashMap<u32, (u32, u32)>>,
+    /// Rows that cannot be keyed at some group.
+    fallback: Vec<u32>,
+}
+
+impl PairPostings {
+    fn build(codes: &AlleleCodes, rows: &[u8]) -> PairPostings {
+        let class_of: Vec<[u8; 256]> = (0..2 * KEY_GROUPS)
+            .map(|slot| {
+                let mut table = [0_u8; 256];
+                let list = codes.designations.get(slot).map_or(&[][..], Vec::as_slice);
+                let mut class = 0_u8;
+                let mut prev: Option<PrumValue> = None;
+                for (i, a) in list.iter().enumerate() {
+                    let v = a.prum_value(slot as LocusId);
+                    if v == PrumValue::Any {
+                        continue;
+                    }
+                    if prev != Some(v) {
+                        class = class.saturating_add(1);
+                        prev = Some(v);
+                    }
+                    table[i + usize::from(FIRST_CODE)] = class;
+                }
+                table
+            })
+            .collect();
+        let n = rows.len() / ROW_BYTES;
+        let mut keys: Vec<Vec<(u32, u32)>> = (0..KEY_GROUPS).map(|_| Vec::with_capacity(n)).collect();
+        let mut fallback = Vec::new();
+        for (r, row) in rows.chunks_exact(ROW_BYTES).enumerate() {
+            let mut ok = true;
+            let mut row_keys = [0_u32; KEY_GROUPS];
+            for (g, key) in row_keys.iter_mut().enumerate() {
+                let c: [u8; 4] = [0, 1, 2, 3].map(|k| class_of[2 * g + k / 2][usize::from(row[4 * g + k])]);
+                ok &= c.iter().all(|&x| x != 0);
+                *key = u32::from_le_bytes(c);
+            }
+            if ok {
+                for (g, key) in row_keys.into_iter().enumerate() {
+                    keys[g].push((key, r as u32));
+                }
+            } else {
+                fallback.push(r as u32);
+            }
+        }
+        let mut out_rows = Vec::with_capacity(KEY_GROUPS);
+        let mut spans = Vec::with_capacity(KEY_GROUPS);
+        for mut k in keys {
+            k.sort_unstable();
+            let mut span: HashMap<u32, (u32, u32)> = HashMap::new();
+            for (i, (key, _)) in k.iter().enumerate() {
+                span.entry(*key).and_modify(|e| e.1 += 1).or_insert((i as u32, 1));
+            }
+            out_rows.push(k.into_iter().map(|(_, r)| r).collect());
+            spans.push(span);
+        }
+        PairPostings { class_of, rows: out_rows, spans, fallback }
+    }
+
+    /// The probe's class key at group `g`: unusable (untyped, wildcard, off-ladder, more than two alleles),
+    /// absent (a genotype no stored row has), or the key.
+    fn probe_key(&self, codes: &AlleleCodes, probe: &Profile, g: usize) -> GroupKey {
+        match self.probe_key_inner(codes, probe, g) {
+            None => GroupKey::Unusable,
+            Some(None) => GroupKey::Absent,
+            Some(Some(k)) => GroupKey::Key(k),
+        }
+    }
+
+    #[allow(clippy::option_option)]
+    fn probe_key_inner(&self, codes: &AlleleCodes, probe: &Profile, g: usize) -> Option<Option<u32>> {
+        let mut c = [0_u8; 4];
+        for half in 0..2 {
+            let locus = (2 * g + half) as LocusId;
+            let alleles = probe.alleles(locus)?;
+            if alleles.len() > 2 {
+                return None;
+            }
+            let mut cls = [0_u8; 2];
+            for (k, a) in [alleles[0], *alleles.last().unwrap_or(&alleles[0])].into_iter().enumerate() {
+                let v = a.prum_value(locus);
+                if v == PrumValue::Any {
+                    return None;
+                }
+                match codes.prum_range(locus, v) {
+                    Some((lo, _)) => cls[k] = self.class_of[2 * g + half][usize::from(lo)],
+                    None => return Some(None),
+                }
+            }
+            cls.sort_unstable();
+            c[2 * half] = cls[0];
+            c[2 * half + 1] = cls[1];
+        }
+        Some(Some(u32::from_le_bytes(c)))
+    }
+
+    /// Candidate rows of a probe (sorted, distinct), or `None` when the probe is typed at too few key
+    /// groups for the pigeonhole argument and must be scanned in full.
+    fn candidates(&self, codes: &AlleleCodes, probe: &Profile, max_fail: u32) -> Option<Vec<u32>> {
+        let keys: Vec<(usize, GroupKey)> = (0..KEY_GROUPS)
+            .map(|g| (g, self.probe_key(codes, probe, g)))
+            .filter(|(_, k)| *k != GroupKey::Unusable)
+            .collect();
+        if keys.len() <= max_fail as usize {
+            return None;
+        }
+        let mut out = self.fallback.clone();
+        for (g, key) in keys {
+            if let GroupKey::Key(k) = key {
+                if let Some(&(start, len)) = self.spans[g].get(&k) {
+                    out.extend_from_slice(&self.rows[g][start as usize..(start + len) as usize]);
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        Some(out)
+    }
+}
+
+/// 0xFF when true, 0 when false: byte masks keep the scan free of branches.
+#[inline]
+fn m(b: bool) -> u8 {
+    u8::from(b).wrapping_neg()
+}
+
+/// 0xFFFF when true, 0 when false.
+#[inline]
+fn m16(b: bool) -> u16 {
+    u16::from(b).wrapping_neg()
+}
+
+/// Bytes `2i` and `2i+1` (one locus: its two allele codes) as one little-endian word.
+#[inline]
+fn lane(bytes: &[u8], i: usize) -> u16 {
+    u16::from_le_bytes([bytes[2 * i], bytes[2 * i + 1]])
+}
+
+/// Most probe alleles per locus the scan tests exactly (a two-person mixture); more make the locus "any".
+const FILTER_ALLELES: usize = 4;
+
 /// Per-probe constants of the scan.
+#[derive(Clone)]
 struct ProbeFilter {
-    lo: [[u8; ALLELE_BYTES]; 2],
-    width: [[u8; ALLELE_BYTES]; 2],
+    /// Per probe allele k (up to [`FILTER_ALLELES`]; fewer repeat the first), the code range per byte.
+    lo: [[u8; ALLELE_BYTES]; FILTER_ALLELES],
+    width: [[u8; ALLELE_BYTES]; FILTER_ALLELES],
+    /// Probe alleles the kernel must look at: 2, or 4 when a compared locus is a mixture.
+    alleles: usize,
     /// Codes that match anything under the rule (Prüm: off-ladder designations), as a range per byte.
     free_lo: [u8; ALLELE_BYTES],
     free_width: [u8; ALLELE_BYTES],
-    /// 0xFFFF where the probe is typed at the slot and the rules compare it.
-    typed: [u16; SLOT_LOCI],
-    /// 0xFFFF where the probe's genotype matches anything the scan could see (wildcard, mixture).
-    any: [u16; SLOT_LOCI],
+    /// 0xFF (both bytes of a slot) where the probe is typed at the slot and the rules compare it.
+    typed: [u8; ALLELE_BYTES],
+    /// 0xFF (both bytes of a slot) where the probe's genotype matches anything the scan could see.
+    any: [u8; ALLELE_BYTES],
 }
 
 fn genotype_key(row: &[u8], ext: &Extension) -> u64 {
@@ -131,24 +305,42 @@ impl DnaIndex {
         if ids.len() != profiles.len() {
             return Err(MatchError::invalid("ids and profiles differ in length"));
         }
-        if u32::try_from(ids.len()).is_err() {
-            return Err(MatchError::invalid("a DNA index holds at most 4 294 967 295 profiles"));
-        }
-        let mut seen = std::collections::HashSet::with_capacity(ids.len());
-        for id in ids {
-            if !seen.insert(id.as_str()) {
-                return Err(MatchError::invalid(format!("profile id '{id}' appears twice")));
-            }
-        }
-        let codes = AlleleCodes::build(profiles.iter());
-        let mut ext = Extension::new();
-        let mut rows = Vec::with_capacity(profiles.len() * ROW_BYTES);
         let mut id_col = StrColumnBuilder::with_capacity(ids.len(), ids.iter().map(String::len).sum());
-        for (id, p) in ids.iter().zip(profiles) {
-            rows.extend_from_slice(&encode_row(p, &codes, &mut ext)?);
+        for id in ids {
             id_col.push(Some(id));
         }
-        Ok(DnaIndex::assemble(id_col, codes, rows, ext))
+        DnaIndex::build_with(id_col, |i| {
+            profiles.get(i).cloned().unwrap_or_else(|| Profile::new(ProfileKind::Reference, []))
+        })
+    }
+
+    /// Builds the index from ids and a function producing the profile of each row, in two passes (allele
+    /// codes, then rows) without holding all profiles at once: the path for tens of millions of profiles
+    /// coming from genotype arrays.
+    pub fn build_with(ids: StrColumnBuilder, profile_at: impl Fn(usize) -> Profile) -> MatchResult<DnaIndex> {
+        let n = ids.len();
+        if u32::try_from(n).is_err() {
+            return Err(MatchError::invalid("a DNA index holds at most 4 294 967 295 profiles"));
+        }
+        {
+            let col = StrColumn::new(&ids.offsets, &ids.data, Some(&ids.valid))?;
+            let mut seen = std::collections::HashSet::with_capacity(n);
+            for i in 0..n {
+                let Some(Ok(id)) = col.get(i) else {
+                    return Err(MatchError::invalid(format!("profile id {i} is missing or not UTF-8")));
+                };
+                if !seen.insert(id) {
+                    return Err(MatchError::invalid(format!("profile id '{id}' appears twice")));
+                }
+            }
+        }
+        let codes = AlleleCodes::build_with(n, &profile_at);
+        let mut ext = Extension::new();
+        let mut rows = Vec::with_capacity(n * ROW_BYTES);
+        for i in 0..n {
+            rows.extend_from_slice(&encode_row(&profile_at(i), &codes, &mut ext)?);
+        }
+        Ok(DnaIndex::assemble(ids, codes, rows, ext))
     }
 
     fn assemble(ids: StrColumnBuilder, codes: AlleleCodes, rows: Vec<u8>, ext: Extension) -> DnaIndex {
@@ -156,7 +348,8 @@ impl DnaIndex {
         for (i, row) in rows.chunks_exact(ROW_BYTES).enumerate() {
             identical.entry(genotype_key(row, &ext)).or_default().push(i as u32);
         }
-        DnaIndex { ids, codes, rows, ext, identical }
+        let pairs = PairPostings::build(&codes, &rows);
+        DnaIndex { ids, codes, rows, ext, identical, pairs }
     }
 
     /// Number of profiles.
@@ -194,10 +387,11 @@ impl DnaIndex {
 
     fn probe_filter(&self, probe: &Profile, rules: &MatchRules) -> ProbeFilter {
         let mut f = ProbeFilter {
-            lo: [[0; ALLELE_BYTES]; 2],
-            width: [[0; ALLELE_BYTES]; 2],
-            typed: [0; SLOT_LOCI],
-            any: [0; SLOT_LOCI],
+            lo: [[0; ALLELE_BYTES]; FILTER_ALLELES],
+            width: [[0; ALLELE_BYTES]; FILTER_ALLELES],
+            alleles: 2,
+            typed: [0; ALLELE_BYTES],
+            any: [0; ALLELE_BYTES],
             free_lo: [0; ALLELE_BYTES],
             free_width: [0; ALLELE_BYTES],
         };
@@ -217,15 +411,24 @@ impl DnaIndex {
             if slot >= SLOT_LOCI || !rules.compares(t.locus) {
                 continue;
             }
-            f.typed[slot] = 0xFFFF;
+            f.typed[2 * slot] = 0xFF;
+            f.typed[2 * slot + 1] = 0xFF;
             let prum = rules.stringency == Stringency::Prum;
-            let anything = t.alleles.len() > 2
+            // Prüm compares a mixture locus as (first allele, wildcard): anything for the scan.
+            let limit = if prum { 2 } else { FILTER_ALLELES };
+            let anything = t.alleles.len() > limit
                 || t.alleles.iter().any(|a| a.is_wildcard() || (prum && a.prum_value(t.locus) == PrumValue::Any));
             if anything {
-                f.any[slot] = 0xFFFF;
+                f.any[2 * slot] = 0xFF;
+                f.any[2 * slot + 1] = 0xFF;
                 continue;
             }
-            for (k, a) in [t.alleles[0], *t.alleles.last().unwrap_or(&t.alleles[0])].into_iter().enumerate() {
+            if t.alleles.len() > 2 {
+                f.alleles = FILTER_ALLELES;
+            }
+            for k in 0..FILTER_ALLELES {
+                // A homozygote or a shorter list repeats an allele: it changes no coverage test.
+                let a = t.alleles.get(k).copied().unwrap_or(t.alleles[0]);
                 let range = if prum {
                     self.codes.prum_range(t.locus, a.prum_value(t.locus))
                 } else {
@@ -242,44 +445,80 @@ impl DnaIndex {
         f
     }
 
-    /// The scan test: could `row` be a hit for this probe? Never false for a real hit (see module doc).
-    #[inline]
-    fn candidate<const S: u8>(row: &[u8], f: &ProbeFilter, max_fail: u32, min_loci: u32) -> bool {
-        let row: &[u8; ROW_BYTES] = match row.try_into() {
-            Ok(r) => r,
-            Err(_) => return false,
-        };
-        let mut a0 = [0_u8; ALLELE_BYTES];
-        let mut a1 = [0_u8; ALLELE_BYTES];
-        for j in 0..ALLELE_BYTES {
-            let r = row[j];
-            // Codes 1 (wildcard) and 2 (in the extension) may match anything.
-            let free =
-                u8::from(r.wrapping_sub(1) <= 1 || r.wrapping_sub(f.free_lo[j]) <= f.free_width[j]).wrapping_neg();
-            a0[j] = u8::from(r.wrapping_sub(f.lo[0][j]) <= f.width[0][j]).wrapping_neg() | free;
-            a1[j] = u8::from(r.wrapping_sub(f.lo[1][j]) <= f.width[1][j]).wrapping_neg() | free;
+    /// One 16-byte block (8 slot loci) of the scan test: (loci that certainly fail, loci that may match).
+    /// Written without branches on byte arrays so that the compiler turns it into a handful of SSE2
+    /// instructions per block (compare by range with wrapping subtraction, partner byte by `j ^ 1`).
+    // Inlined into the scan loop on purpose: it is the whole inner loop and must be vectorised in place.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn block_eval<const S: u8, const K: usize>(r: &[u8], f: &ProbeFilter, base: usize) -> (u32, u32) {
+        let mut a = [[0_u8; 16]; K];
+        let mut typed = [0_u8; 16];
+        for j in 0..16 {
+            let x = r[base + j];
+            // Codes 1 (wildcard) and 2 (in the extension) may match anything, as may the rule's free range.
+            let free = m(x.wrapping_sub(1) <= 1) | m(x.wrapping_sub(f.free_lo[base + j]) <= f.free_width[base + j]);
+            for (k, ak) in a.iter_mut().enumerate() {
+                ak[j] = m(x.wrapping_sub(f.lo[k][base + j]) <= f.width[k][base + j]) | free;
+            }
+            typed[j] = m(x != 0);
         }
         let mut fails = 0_u32;
-        let mut good_lanes = 0_u32;
-        for i in 0..SLOT_LOCI {
-            let r = u16::from_le_bytes([row[2 * i], row[2 * i + 1]]);
-            let x0 = u16::from_le_bytes([a0[2 * i], a0[2 * i + 1]]);
-            let x1 = u16::from_le_bytes([a1[2 * i], a1[2 * i + 1]]);
-            let covered = x0 | x1;
+        let mut good = 0_u32;
+        // One u16 lane per locus (its two allele bytes), so lane-wide tests are single SSE2 word compares.
+        for i in 0..8 {
+            // cov: each reference allele found among the probe's; all: each probe allele found in the reference.
+            let mut cov = 0_u16;
+            let mut all = 0xFFFF_u16;
+            for ak in &a {
+                let x = lane(ak, i);
+                cov |= x;
+                all &= m16(x != 0);
+            }
+            let both = m16(cov == 0xFFFF);
             let ok = match S {
                 // Prüm and CODIS high: every allele of each side found on the other.
-                0 | 1 => covered == 0xFFFF && x0 != 0 && x1 != 0,
+                0 | 1 => both & all,
                 // CODIS moderate: one side contained in the other.
-                2 => covered == 0xFFFF || (x0 != 0 && x1 != 0),
+                2 => both | all,
                 // CODIS low: one shared allele.
-                _ => covered != 0,
-            } || f.any[i] != 0;
-            let compared = r != 0 && f.typed[i] != 0;
-            fails += u32::from(compared && !ok);
-            good_lanes += u32::from(compared && ok);
+                _ => m16(cov != 0),
+            } | lane(&f.any[base..], i);
+            let compared = m16(lane(&typed, i) != 0) & lane(&f.typed[base..], i);
+            fails += u32::from(compared & !ok & 1);
+            good += u32::from(compared & ok & 1);
         }
+        (fails, good)
+    }
+
+    /// The scan test: could `row` be a hit for this probe? Never false for a real hit (see module doc).
+    /// The first block (8 loci) usually rejects an unrelated profile already.
+    #[inline]
+    fn candidate<const S: u8, const K: usize>(row: &[u8], f: &ProbeFilter, max_fail: u32, min_loci: u32) -> bool {
+        if row.len() < ROW_BYTES {
+            return false;
+        }
+        let (f0, g0) = Self::block_eval::<S, K>(row, f, 0);
+        if f0 > max_fail {
+            return false;
+        }
+        let (f1, g1) = Self::block_eval::<S, K>(row, f, 16);
+        if f0 + f1 > max_fail {
+            return false;
+        }
+        let (f2, g2) = Self::block_eval::<S, K>(row, f, 32);
         let ext_count = u32::from(u16::from_le_bytes([row[56], row[57]]));
-        fails <= max_fail && good_lanes + ext_count >= min_loci
+        f0 + f1 + f2 <= max_fail && g0 + g1 + g2 + ext_count >= min_loci
+    }
+
+    /// The scan test with the kernel for the probe's number of alleles per locus.
+    #[inline]
+    fn test_row<const S: u8>(row: &[u8], f: &ProbeFilter, max_fail: u32, min_loci: u32) -> bool {
+        if f.alleles <= 2 {
+            Self::candidate::<S, 2>(row, f, max_fail, min_loci)
+        } else {
+            Self::candidate::<S, FILTER_ALLELES>(row, f, max_fail, min_loci)
+        }
     }
 
     fn scan_chunk<const S: u8>(
@@ -293,7 +532,7 @@ impl DnaIndex {
         for (b, block) in chunk.chunks(BLOCK_ROWS * ROW_BYTES).enumerate() {
             for (p, f) in filters.iter().enumerate() {
                 for (k, row) in block.chunks_exact(ROW_BYTES).enumerate() {
-                    if Self::candidate::<S>(row, f, max_fail, rules.min_loci) {
+                    if Self::test_row::<S>(row, f, max_fail, rules.min_loci) {
                         out.push((p as u32, (first_row + b * BLOCK_ROWS + k) as u32));
                     }
                 }
@@ -327,6 +566,46 @@ impl DnaIndex {
             .collect()
     }
 
+    /// Candidate `(probe, row)` pairs: through the pair postings for the probes and rules they serve
+    /// (Prüm, CODIS high, no locus restriction), by a full scan for the others.
+    fn candidate_pairs(&self, probes: &[Profile], filters: &[ProbeFilter], rules: &MatchRules) -> Vec<(u32, u32)> {
+        let keyed = matches!(rules.stringency, Stringency::Prum | Stringency::High) && rules.loci.is_none();
+        let posted: Vec<Option<Vec<u32>>> = if keyed {
+            probes.par_iter().map(|p| self.pairs.candidates(&self.codes, p, rules.max_mismatches)).collect()
+        } else {
+            vec![None; probes.len()]
+        };
+        let scan_probes: Vec<usize> = (0..probes.len()).filter(|&p| posted[p].is_none()).collect();
+        let mut out: Vec<(u32, u32)> = Vec::new();
+        if !scan_probes.is_empty() {
+            let scan_filters: Vec<ProbeFilter> = scan_probes.iter().map(|&p| filters[p].clone()).collect();
+            out = self.candidates(&scan_filters, rules);
+            for pair in &mut out {
+                pair.0 = scan_probes[pair.0 as usize] as u32;
+            }
+        }
+        let max_fail = rules.max_mismatches;
+        let prum = rules.stringency == Stringency::Prum;
+        let from_postings: Vec<(u32, u32)> = posted
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(p, rows)| {
+                let f = &filters[p];
+                rows.iter().flatten().filter_map(move |&r| {
+                    let row = self.rows.get(r as usize * ROW_BYTES..(r as usize + 1) * ROW_BYTES)?;
+                    let keep = if prum {
+                        Self::test_row::<0>(row, f, max_fail, rules.min_loci)
+                    } else {
+                        Self::test_row::<1>(row, f, max_fail, rules.min_loci)
+                    };
+                    keep.then_some((p as u32, r))
+                })
+            })
+            .collect();
+        out.extend(from_postings);
+        out
+    }
+
     /// Counts the scan's candidates for each probe without the exact comparison: used by benchmarks to
     /// time the memory-bound part alone.
     pub fn scan_count(&self, probes: &[Profile], rules: &MatchRules) -> usize {
@@ -352,7 +631,7 @@ impl DnaIndex {
             return Err(MatchError::invalid("too many probes in one call"));
         }
         let filters: Vec<ProbeFilter> = probes.iter().map(|p| self.probe_filter(p, &rules)).collect();
-        let candidates = self.candidates(&filters, &rules);
+        let candidates = self.candidate_pairs(probes, &filters, &rules);
         let mut hits: Vec<Hit> = candidates
             .par_iter()
             .filter_map(|&(p, row)| {

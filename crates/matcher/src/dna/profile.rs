@@ -352,8 +352,15 @@ impl AlleleCodes {
     /// Assigns codes to the designations seen at each slot locus of `profiles` (references and the
     /// two-allele loci of stains); at most 253 per locus, the rarest overflow to the extension.
     pub fn build<'a>(profiles: impl Iterator<Item = &'a Profile>) -> AlleleCodes {
+        let list: Vec<&Profile> = profiles.collect();
+        AlleleCodes::build_with(list.len(), |i| list[i].clone())
+    }
+
+    /// As [`AlleleCodes::build`], for profiles produced one at a time by `profile_at(0..n)`.
+    pub fn build_with(n: usize, profile_at: impl Fn(usize) -> Profile) -> AlleleCodes {
         let mut counts: Vec<HashMap<Allele, u64>> = vec![HashMap::new(); SLOT_LOCI];
-        for p in profiles {
+        for i in 0..n {
+            let p = profile_at(i);
             for t in &p.loci {
                 if usize::from(t.locus) < SLOT_LOCI && t.alleles.len() <= 2 {
                     for a in &t.alleles {
