@@ -105,3 +105,40 @@ def test_dna_job_counts_rejects_and_carries_no_allele(tmp_path: Path) -> None:
     html = render_report(tmp_path / "out")
     alleles = set(probes["allele"]) - {str(n) for n in range(100)}  # microvariants such as 9.3 are rarer
     assert not [a for a in alleles if f">{a}<" in html or f" {a} " in html]
+
+
+@pytest.mark.skipif(not hasattr(cgi_match, "FingerprintTemplate"), reason="no fingerprint templates in this build")
+def test_fingerprint_probes_are_read_with_rejects_from_a_folder_and_a_table(tmp_path: Path) -> None:
+    synth = pytest.importorskip("cgi_match.synth.fingerprints")
+    from cgi_match.batch.fingerprint_search import FingerprintSearch
+
+    synth.write_iso_folder(tmp_path / "probes", 4, 1, seed=3)
+    (tmp_path / "probes" / "broken.iso").write_bytes(b"FMR\x00 20\x00\x00\x00\x00\x10")
+    probes = FingerprintSearch().load_probes(tmp_path / "probes")
+    assert (probes.n_in, probes.n_valid, probes.n_rejected) == (5, 4, 1)
+    assert probes.rejects["record_id"].to_list() == ["broken"]
+    assert probes.rejects["input"].to_list() == ["probes"]
+    assert probes.table["template"].dtype == pl.Binary
+    blobs = probes.table["template"].to_list()
+    pl.DataFrame(
+        {"probe_id": ["a", "b", "b", "c"], "template": [blobs[0], blobs[1], blobs[2], b"garbage"]}
+    ).write_parquet(tmp_path / "probes.parquet")
+    table = FingerprintSearch().load_probes(tmp_path / "probes.parquet")
+    assert (table.n_in, table.n_valid, table.n_rejected) == (4, 1, 3)
+    reasons = dict(zip(table.rejects["row"].to_list(), table.rejects["reason"].to_list(), strict=True))
+    assert reasons[1] == reasons[2] == "probe_id occurs more than once"
+    assert reasons[3].startswith("unreadable template")
+
+
+@pytest.mark.skipif(not hasattr(cgi_match, "FingerprintTemplate"), reason="no fingerprint templates in this build")
+def test_demo_fingerprint_data_links_probes_to_enrolled_subjects() -> None:
+    pytest.importorskip("cgi_match.synth.fingerprints")
+    from cgi_match.demo import _fingerprints
+
+    data = _fingerprints(30, 10, 1)
+    assert not isinstance(data, str)
+    assert data.identifiers.height == 30
+    assert data.probes.height == 10
+    assert data.truth.height == 5  # half the probes come from enrolled subjects
+    assert set(data.truth["alert_id"]) <= set(data.identifiers["alert_id"])
+    assert set(data.alerts["alert_id"]) == set(data.identifiers["alert_id"])

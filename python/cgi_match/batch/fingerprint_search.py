@@ -11,14 +11,12 @@ from typing import Any
 import polars as pl
 
 import cgi_match
-from cgi_match.alerts import MAX_TEMPLATE_BYTES, AlertSet, read_table
+from cgi_match.alerts import AlertSet, read_table
 from cgi_match.batch.modality import BuiltIndex, ChunkResult, Modality, Probes, no_hits
 from cgi_match.errors import CgiMatchError, InvalidInputError
 from cgi_match.hits import RAW_HIT_SCHEMA, details_json
 from cgi_match.outputs import REJECTS_SCHEMA, empty_rejects, make_rejects
 
-#: Suffixes of template files taken from a probe folder.
-TEMPLATE_SUFFIXES = (".iso", ".ist", ".fmr", ".ansi", ".378", ".xyt", ".bin", ".tpl")
 _EVIDENCE = ("paired_minutiae", "paired_minutiae_count", "minutiae_paired")
 
 #: The package seen untyped: its matcher classes are checked with ``available()`` before use, and are
@@ -57,21 +55,34 @@ class FingerprintSearch(Modality):
         return hasattr(cgi_match, "FingerprintGallery") and hasattr(cgi_match, "FingerprintTemplate")
 
     def load_probes(self, path: Path) -> Probes:
-        """Reads probe templates; an unreadable, oversized or duplicated one is a reject with the reason."""
+        """Reads probe templates; an unreadable, oversized or duplicated one is a reject with the reason.
+
+        A folder goes through ``cgi_match.fingerprints.read_template_folder`` (every format detected by
+        structure, read in parallel in Rust; id = file name without ending); the chunks then carry each
+        template as ISO 19794-2 bytes, so a chunk is plain Arrow data that can be shipped to a worker."""
         if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in TEMPLATE_SUFFIXES)
-            ids = [p.stem for p in files]
-            blobs: list[bytes | None] = []
-            for p in files:
-                blobs.append(p.read_bytes() if p.stat().st_size <= MAX_TEMPLATE_BYTES else None)
-            input_name = path.name
-        else:
-            table = read_table(path)
-            if "probe_id" not in table.columns or "template" not in table.columns:
-                raise InvalidInputError(f"{path}: fingerprint probes need 'probe_id' and 'template' columns")
-            ids = table["probe_id"].cast(pl.String).to_list()
-            blobs = table["template"].cast(pl.Binary).to_list()
-            input_name = path.name
+            folder = _API.fingerprints.read_template_folder(path)
+            n_ok = len(folder.templates)
+            ids = [tid for tid, _ in folder.templates]
+            good = pl.DataFrame(
+                {
+                    "probe_id": pl.Series(ids, dtype=pl.String),
+                    "template": pl.Series([t.to_iso19794_2() for _, t in folder.templates], dtype=pl.Binary),
+                }
+            ).with_columns(
+                pl.int_range(0, n_ok, dtype=pl.Int64).alias("probe_row"),
+                pl.int_range(0, n_ok, dtype=pl.Int64).alias("ordinal"),
+            )
+            rej = folder.rejects.with_columns(pl.lit(path.name).alias("input"), pl.lit("template").alias("field"))
+            # A file that fails to read is one probe that was refused.
+            n_bad = rej.height
+            return Probes(good, n_ok + n_bad, n_ok, n_bad, rej.cast(REJECTS_SCHEMA))  # type: ignore[arg-type]
+        table = read_table(path)
+        if "probe_id" not in table.columns or "template" not in table.columns:
+            raise InvalidInputError(f"{path}: fingerprint probes need 'probe_id' and 'template' columns")
+        ids = table["probe_id"].cast(pl.String).to_list()
+        blobs: list[bytes | None] = table["template"].cast(pl.Binary).to_list()
+        input_name = path.name
         _, errors = _parse(blobs)
         df = pl.DataFrame(
             {
