@@ -189,6 +189,7 @@ def dna_rules(
     loci: list[str] | None = None,
 ) -> tuple[str, int, int, list[str] | None]: ...
 def dna_relationship(name: str) -> str: ...
+
 # --- Fingerprint templates (finger.rs) ---------------------------------------------------------------------
 
 @final

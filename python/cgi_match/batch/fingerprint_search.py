@@ -76,7 +76,7 @@ class FingerprintSearch(Modality):
             rej = folder.rejects.with_columns(pl.lit(path.name).alias("input"), pl.lit("template").alias("field"))
             # A file that fails to read is one probe that was refused.
             n_bad = rej.height
-            return Probes(good, n_ok + n_bad, n_ok, n_bad, rej.cast(REJECTS_SCHEMA))  # type: ignore[arg-type]
+            return Probes(good, n_ok + n_bad, n_ok, n_bad, rej.cast(REJECTS_SCHEMA))
         table = read_table(path)
         if "probe_id" not in table.columns or "template" not in table.columns:
             raise InvalidInputError(f"{path}: fingerprint probes need 'probe_id' and 'template' columns")
