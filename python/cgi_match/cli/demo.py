@@ -1,4 +1,4 @@
-"""The ``cgi-match`` command line: one group, one sub-command per job kind."""
+"""``cgi-match demo``: the main job on built-in synthetic data."""
 
 from __future__ import annotations
 
@@ -7,13 +7,7 @@ import click
 from cgi_match import __version__
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="cgi-match")
-def main() -> None:
-    """cgi-match: match plates, fingerprints and DNA profiles against international alerts."""
-
-
-@main.command()
+@click.command()
 @click.option("--reads", "n_reads", default=1_000_000, show_default=True, help="Synthetic plate reads to generate.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the synthetic data.")
 def demo(n_reads: int, seed: int) -> None:

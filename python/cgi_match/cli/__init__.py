@@ -1,0 +1,32 @@
+"""The ``cgi-match`` command line: one group; each job kind lives in its own module of this package."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from cgi_match import __version__
+from cgi_match.cli.audit import audit
+from cgi_match.cli.demo import demo
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cgi-match")
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+    help="Log lines on stderr (never plate text or biometric data).",
+)
+def main(log_level: str) -> None:
+    """cgi-match: match plates, fingerprints and DNA profiles against international alerts."""
+    logging.basicConfig(
+        level=getattr(logging, log_level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+main.add_command(demo)
+main.add_command(audit)
