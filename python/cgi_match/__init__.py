@@ -6,8 +6,9 @@ offers the notebook and command-line API.
 
 from __future__ import annotations
 
-from cgi_match import _core
+from cgi_match import _core, synth
 from cgi_match.errors import CgiMatchError, FormatError, IndexFileError, InvalidInputError, StorageError
+from cgi_match.fingerprints import FingerprintTemplate, read_template_folder
 from cgi_match.plates import normalize_plate, normalize_plates
 
 #: Single source: the Cargo workspace version, compiled into the extension.
@@ -15,6 +16,7 @@ __version__: str = _core.__version__
 
 __all__ = [
     "CgiMatchError",
+    "FingerprintTemplate",
     "FormatError",
     "IndexFileError",
     "InvalidInputError",
@@ -22,4 +24,6 @@ __all__ = [
     "__version__",
     "normalize_plate",
     "normalize_plates",
+    "read_template_folder",
+    "synth",
 ]

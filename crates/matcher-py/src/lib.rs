@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 
 pub mod columns;
 pub mod error;
+pub mod finger;
 pub mod gil;
 mod plate;
 
@@ -13,5 +14,6 @@ mod plate;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", cgi_match_core::VERSION)?;
     plate::register(m)?;
+    finger::register(m)?;
     Ok(())
 }

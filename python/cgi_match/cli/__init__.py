@@ -9,6 +9,7 @@ import click
 from cgi_match import __version__
 from cgi_match.cli.audit import audit
 from cgi_match.cli.demo import demo
+from cgi_match.cli.synth import synth
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,3 +31,4 @@ def main(log_level: str) -> None:
 
 main.add_command(demo)
 main.add_command(audit)
+main.add_command(synth)
