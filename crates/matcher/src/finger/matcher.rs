@@ -137,6 +137,11 @@ impl Matcher {
         &self.params
     }
 
+    /// Where the cells of the cylinders lie (the gallery's hashing samples them).
+    pub fn layout(&self) -> &CylinderLayout {
+        &self.layout
+    }
+
     /// The consolidation parameters in use.
     pub fn consolidation(&self) -> &ConsolidationParams {
         &self.consolidation
