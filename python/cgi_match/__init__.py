@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from cgi_match import _core, synth
 from cgi_match.errors import CgiMatchError, FormatError, IndexFileError, InvalidInputError, StorageError
+from cgi_match.fingerprint_gallery import FingerprintGallery, compare
 from cgi_match.fingerprints import FingerprintTemplate, read_template_folder
 from cgi_match.plates import normalize_plate, normalize_plates
 
@@ -16,12 +17,14 @@ __version__: str = _core.__version__
 
 __all__ = [
     "CgiMatchError",
+    "FingerprintGallery",
     "FingerprintTemplate",
     "FormatError",
     "IndexFileError",
     "InvalidInputError",
     "StorageError",
     "__version__",
+    "compare",
     "normalize_plate",
     "normalize_plates",
     "read_template_folder",

@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 pub mod columns;
 pub mod error;
 pub mod finger;
+mod finger_match;
 pub mod gil;
 mod plate;
 
@@ -15,5 +16,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", cgi_match_core::VERSION)?;
     plate::register(m)?;
     finger::register(m)?;
+    finger_match::register(m)?;
     Ok(())
 }
