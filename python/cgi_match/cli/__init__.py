@@ -9,6 +9,7 @@ import click
 from cgi_match import __version__
 from cgi_match.cli.audit import audit
 from cgi_match.cli.demo import demo
+from cgi_match.cli.fingerprints import evaluate, fingerprints
 from cgi_match.cli.synth import synth
 
 
@@ -32,3 +33,5 @@ def main(log_level: str) -> None:
 main.add_command(demo)
 main.add_command(audit)
 main.add_command(synth)
+main.add_command(fingerprints)
+main.add_command(evaluate)
