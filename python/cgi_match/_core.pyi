@@ -93,6 +93,7 @@ _HitColumns = tuple[
     npt.NDArray[np.uint32],
 ]
 
+@final
 class FingerprintGallery:
     def __new__(cls) -> FingerprintGallery: ...
     def _add_many(

@@ -1,7 +1,7 @@
 """Verification accuracy of the fingerprint matcher with the FVC protocol, on real template folders or on
 synthetic data: EER, FNMR at FMR 1 % and 0.1 %, the threshold table, a DET curve and score histograms.
 
-Protocol (FVC2000–2006, Maio et al.): templates are named ``FINGER_IMPRESSION``; genuine pairs are all pairs of
+Protocol (FVC2000-2006, Maio et al.): templates are named ``FINGER_IMPRESSION``; genuine pairs are all pairs of
 impressions of one finger; impostor pairs are every pair of templates of different fingers (for the 80
 templates of FVC2002 DB2_B: 280 genuine and 2,880 impostor pairs). Each pair is compared once (lower index as
 probe). Rates: FMR(t) is the share of impostor scores ≥ t, FNMR(t) the share of genuine scores < t; the EER
@@ -106,11 +106,11 @@ def evaluate_templates(ids: Sequence[str], templates: Sequence[FingerprintTempla
     return error_rates(scores[genuine], scores[~genuine])
 
 
-def evaluate_synthetic(subjects: int, impressions: int, *, seed: int = 0, **params: float) -> Evaluation:
-    """Runs the protocol on a synthetic set (``subjects`` fingers × ``impressions``) of the Rust generator."""
+def evaluate_synthetic(subjects: int, impressions: int, *, seed: int = 0) -> Evaluation:
+    """Runs the protocol on a synthetic set (``subjects`` fingers, ``impressions`` each) of the Rust generator."""
     from cgi_match.synth.fingerprints import templates
 
-    truth, temps = templates(subjects, impressions, seed=seed, **params)
+    truth, temps = templates(subjects, impressions, seed=seed)
     return evaluate_templates(truth["template_id"].to_list(), temps)
 
 
@@ -128,7 +128,8 @@ def det_svg(ev: Evaluation, *, title: str = "DET curve") -> str:
         return (max(math.log10(max(v, 10**lo)), lo) - lo) / -lo
 
     points = " ".join(
-        f"{_PAD + ax(a) * (_W - 2 * _PAD):.1f},{_H - _PAD - ax(b) * (_H - 2 * _PAD):.1f}" for a, b in zip(fmr, fnmr)
+        f"{_PAD + ax(a) * (_W - 2 * _PAD):.1f},{_H - _PAD - ax(b) * (_H - 2 * _PAD):.1f}"
+        for a, b in zip(fmr, fnmr, strict=False)
     )
     ticks = []
     for k in range(int(lo), 1):

@@ -93,7 +93,7 @@ class FingerprintGallery:
         else:
             finger_codes = np.asarray(fingers, dtype=np.int64)
         if ((finger_codes < 0) | (finger_codes > 10)).any():
-            raise _core_invalid("finger must be 0 (unknown) or 1–10")
+            raise _core_invalid("finger must be 0 (unknown) or 1 to 10")
         offsets, data, valid = str_buffers(ids)
         self._core._add_many(offsets, data, valid, templates, finger_codes.astype(np.uint8))
 

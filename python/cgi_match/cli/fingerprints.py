@@ -35,7 +35,9 @@ def _subject_of(template_id: str) -> str:
     required=True,
     help="Folder of probe template files; the file name is the probe id.",
 )
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output folder.")
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output folder."
+)
 @click.option("--top-k", type=click.IntRange(1, 1000), default=10, show_default=True, help="Candidates per probe.")
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None, help="Drop candidates scoring below this.")
 @click.option(
@@ -83,20 +85,19 @@ def fingerprints(
                 ids, temps = zip(*g_read.templates, strict=True)
                 index.add_many([_subject_of(i) for i in ids], list(temps))
         hits_parts = []
-        with ctx.stage("search"):
-            with progress(len(p_read.templates), "fingerprint probes") as advance:
-                for start in range(0, len(p_read.templates), _PROBE_CHUNK):
-                    chunk = dict(p_read.templates[start : start + _PROBE_CHUNK])
-                    hits_parts.append(
-                        index.search_many(
-                            chunk,
-                            top_k=top_k,
-                            threshold=threshold,
-                            exhaustive=penetration is None,
-                            penetration=penetration or 0.05,
-                        )
+        with ctx.stage("search"), progress(len(p_read.templates), "fingerprint probes") as advance:
+            for start in range(0, len(p_read.templates), _PROBE_CHUNK):
+                chunk = dict(p_read.templates[start : start + _PROBE_CHUNK])
+                hits_parts.append(
+                    index.search_many(
+                        chunk,
+                        top_k=top_k,
+                        threshold=threshold,
+                        exhaustive=penetration is None,
+                        penetration=penetration or 0.05,
                     )
-                    advance(len(chunk))
+                )
+                advance(len(chunk))
         hits = (
             pl.concat(hits_parts)
             if hits_parts
@@ -139,10 +140,14 @@ def evaluate() -> None:
 
 @evaluate.command("fingerprints")
 @click.argument("folder", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--synthetic", type=click.IntRange(2, 100_000), default=None, help="Evaluate N synthetic fingers instead.")
+@click.option(
+    "--synthetic", type=click.IntRange(2, 100_000), default=None, help="Evaluate N synthetic fingers instead."
+)
 @click.option("--impressions", type=click.IntRange(2, 100), default=8, show_default=True, help="Synthetic impressions.")
 @click.option("--seed", type=click.IntRange(0, 2**64 - 1), default=0, show_default=True, help="Synthetic seed.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output folder.")
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output folder."
+)
 @click.option("--xyt-ppi", type=click.FloatRange(100, 2000), default=500.0, show_default=True, help=".xyt resolution.")
 @job_options
 def eval_fingerprints(
@@ -189,4 +194,3 @@ def eval_fingerprints(
         figures = ev.summary()
         ctx.write_summary({"templates_rejected": rejects.height, **figures}, accuracy=figures)
     click.echo(json.dumps(figures, indent=2))
-
