@@ -47,10 +47,11 @@ pub struct LshParams {
 }
 
 impl Default for LshParams {
-    /// 16 functions of 10 bits: the paper's bit-sampling scheme at a size that keeps the tables of a
-    /// million templates within a few GB.
+    /// 64 functions of 16 bits. Chosen on synthetic data (300 fingers, generator defaults), never on the
+    /// development set: recall of the mate at 5 % penetration rose from 54 % (16 × 10) to 69 % (64 × 16)
+    /// and stayed there with 96–128 functions or 18–22 bits, so more would only cost memory.
     fn default() -> Self {
-        LshParams { functions: 16, bits: 10, seed: 0x5EED_CAFE }
+        LshParams { functions: 64, bits: 16, seed: 0x5EED_CAFE }
     }
 }
 
@@ -104,8 +105,9 @@ struct Lsh {
     params: LshParams,
     /// Sampled bit positions, `bits` per function.
     samples: Vec<Vec<u32>>,
-    /// `functions × 2^bits` posting lists of template indices, each ascending and without repeats.
-    buckets: Vec<Vec<u32>>,
+    /// Posting lists of template indices (ascending, without repeats) by bucket id `function << bits | value`;
+    /// a map, because most of the `functions × 2^bits` buckets stay empty.
+    buckets: HashMap<usize, Vec<u32>>,
     /// Number of posting lists each template is in.
     postings: Vec<u32>,
 }
@@ -135,7 +137,7 @@ impl Lsh {
                 chosen
             })
             .collect();
-        Lsh { params, samples, buckets: vec![Vec::new(); params.functions << params.bits], postings: Vec::new() }
+        Lsh { params, samples, buckets: HashMap::new(), postings: Vec::new() }
     }
 
     /// Bucket ids of one cylinder, one per function; 0 (no neighbour in any sampled cell) says nothing and
@@ -163,7 +165,7 @@ impl Lsh {
                 if b == 0 {
                     continue;
                 }
-                let list = &mut self.buckets[b];
+                let list = self.buckets.entry(b).or_default();
                 if list.last() != Some(&id) {
                     list.push(id);
                     count += 1;
@@ -297,8 +299,10 @@ impl Gallery {
         let total = n as f32;
         for c in 0..probe.cylinders.len() {
             for b in self.lsh.hashes(&probe.cylinders.bits[c * words..(c + 1) * words]) {
-                let list = &self.lsh.buckets[b];
-                if b == 0 || list.is_empty() {
+                let Some(list) = self.lsh.buckets.get(&b) else {
+                    continue;
+                };
+                if b == 0 {
                     continue;
                 }
                 let weight = (total / list.len() as f32).ln();
