@@ -183,3 +183,38 @@ def test_cli_synth_fingerprints_writes_fvc_named_iso_files(tmp_path: Path) -> No
         main, ["synth", "fingerprints", "--subjects", "1", "--impressions", "1", "--out", str(out), "--param", "x"]
     )
     assert bad.exit_code != 0
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 2000),
+            st.integers(0, 2000),
+            st.floats(0, 359.9),
+            st.integers(0, 2),
+            st.integers(0, 100),
+        ),
+        max_size=255,
+    ),
+    st.sampled_from([250.0, 500.0, 1000.0]),
+)
+def test_minutiae_array_round_trips_through_every_writer(
+    rows: list[tuple[int, int, float, int, int]], ppi: float
+) -> None:
+    a = np.array(rows, dtype=np.float64).reshape(-1, 5)
+    t = FingerprintTemplate.from_minutiae(a, resolution_ppi=ppi)
+    assert np.allclose(t.minutiae[:, :2] * ppi / 500, a[:, :2], atol=1e-2)
+    assert pickle.loads(pickle.dumps(t)).minutiae.tobytes() == t.minutiae.tobytes()
+    for data in (t.to_iso19794_2(), t.to_ansi378()):
+        back = FingerprintTemplate.from_bytes(data)
+        assert len(back) == len(t)
+        assert np.array_equal(back.minutiae[:, 3:], t.minutiae[:, 3:])
+
+
+def test_corrupt_pickle_state_is_a_format_error(synthetic: list[FingerprintTemplate]) -> None:
+    state = synthetic[0].__reduce__()[1][0]
+    with pytest.raises(FormatError, match="snapshot"):
+        FingerprintTemplate._from_snapshot(b"nope" + state[4:])
+    with pytest.raises(FormatError):
+        FingerprintTemplate._from_snapshot(state[:-1])

@@ -36,7 +36,9 @@ pub fn detect(data: &[u8]) -> Option<TemplateFormat> {
         return match (iso, ansi) {
             (true, false) => Some(TemplateFormat::Iso19794_2),
             (false, true) => Some(TemplateFormat::Ansi378),
-            // Both length fields fit only in contrived records: let the full parse decide, ISO first.
+            // Cannot happen: for an ISO record of length L, ANSI's short field (bytes 8–9) is L >> 16, which
+            // is never L (for L > 0), and ANSI's long field would be (L mod 2¹⁶) << 16 | bytes 12–13, never L;
+            // the reverse holds likewise. Kept as a defensive fallback: the full parse decides, ISO first.
             (true, true) => Some(if iso19794_2::read(data).is_ok() || ansi378::read(data).is_err() {
                 TemplateFormat::Iso19794_2
             } else {

@@ -21,6 +21,9 @@ use crate::error::{MatchError, MatchResult};
 /// minutiae file.
 pub const MAX_BYTES: usize = 64 * 1024;
 
+/// Largest x or y accepted: the image's width and height (one more) must fit the formats' 16-bit fields.
+const MAX_COORDINATE: f32 = 65_534.0;
+
 /// Reads `.xyt` text at `resolution_ppi`; `image_height` (source pixels) fixes the y flip when known.
 pub fn read(text: &str, resolution_ppi: f32, image_height: Option<u16>) -> MatchResult<Template> {
     if text.len() > MAX_BYTES {
@@ -55,7 +58,8 @@ pub fn read(text: &str, resolution_ppi: f32, image_height: Option<u16>) -> Match
             })?;
             let v = fields[n];
             let bad = match n {
-                0 | 1 => (v < 0.0).then(|| format!("{v} is negative")),
+                // Image sides are 16-bit in every template format: a coordinate beyond is not a pixel.
+                0 | 1 => (!(0.0..=MAX_COORDINATE).contains(&v)).then(|| format!("{v} is outside 0–{MAX_COORDINATE}")),
                 2 => (!(-360.0..=720.0).contains(&v)).then(|| format!("{v} is not an angle in degrees")),
                 _ => (!(0.0..=100.0).contains(&v) || v.fract() != 0.0).then(|| format!("{v} is not a whole 0–100")),
             };
@@ -78,7 +82,8 @@ pub fn read(text: &str, resolution_ppi: f32, image_height: Option<u16>) -> Match
             }
             h
         }
-        None => (max_y.floor() as u32 + 1).min(u32::from(u16::MAX)) as u16,
+        // max_y ≤ MAX_COORDINATE, so the sum fits a u16.
+        None => max_y.floor() as u16 + 1,
     };
     let source: Vec<_> = rows
         .iter()
@@ -90,7 +95,7 @@ pub fn read(text: &str, resolution_ppi: f32, image_height: Option<u16>) -> Match
         .collect();
     let mut t = Template::from_source(&source, resolution_ppi, resolution_ppi)?;
     t.height = height;
-    t.width = (max_x.floor() as u32 + 1).min(u32::from(u16::MAX)) as u16;
+    t.width = max_x.floor() as u16 + 1;
     Ok(t)
 }
 
@@ -163,6 +168,11 @@ mod tests {
         assert!(read("1 2 3 4 5\n", 500.0, None).is_err());
         assert!(read("1 2 3 101\n", 500.0, None).is_err());
         assert!(read("-1 2 3\n", 500.0, None).is_err());
+        // Found by cargo-fuzz (xyt target): a huge y overflowed the image height computation.
+        let err = read("168 1111111111111111111111111111102 150 74\n", 500.0, None).unwrap_err().to_string();
+        assert!(err.contains("'y'") && err.contains("outside"), "{err}");
+        assert!(read("65535 1 3\n", 500.0, None).is_err());
+        assert_eq!(read("65534 65534 3\n", 500.0, None).unwrap().height, 65535);
         assert!(read("1 2 NaN\n", 500.0, None).is_err());
         assert!(read("1 500 3\n", 500.0, Some(400)).is_err());
         assert!(read(&"1 2 3\n".repeat(256), 500.0, None).is_err());
