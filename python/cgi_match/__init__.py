@@ -17,6 +17,7 @@ from cgi_match.dna import (
     random_match_probability,
 )
 from cgi_match.errors import CgiMatchError, FormatError, IndexFileError, InvalidInputError, StorageError
+from cgi_match.fingerprint_gallery import FingerprintGallery, compare
 from cgi_match.fingerprints import FingerprintTemplate, read_template_folder
 from cgi_match.plates import PlateIndex, PlateMatch, normalize_plate, normalize_plates
 from cgi_match.report import render_report, write_report
@@ -30,6 +31,7 @@ __all__ = [
     "CgiMatchError",
     "DnaIndex",
     "DnaProfiles",
+    "FingerprintGallery",
     "FingerprintTemplate",
     "FormatError",
     "IndexFileError",
@@ -39,6 +41,7 @@ __all__ = [
     "PlateMatch",
     "StorageError",
     "__version__",
+    "compare",
     "load_alert_set",
     "load_job",
     "normalize_plate",

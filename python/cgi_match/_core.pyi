@@ -248,3 +248,60 @@ def synth_fingerprint_iso(
 def synth_fingerprint_templates(
     subjects: int, impressions: int, *, fingers: int = 1, seed: int = 0, params: dict[str, float] | None = None
 ) -> dict[str, Any]: ...
+
+# --- Fingerprint matching (finger_match.rs) ---------------------------------------------------------------
+
+def compare_fingerprints(a: FingerprintTemplate, b: FingerprintTemplate) -> float: ...
+def compare_fingerprint_pairs(
+    templates_: list[FingerprintTemplate], left: npt.NDArray[np.uint32], right: npt.NDArray[np.uint32]
+) -> npt.NDArray[np.float32]: ...
+
+_HitColumns = tuple[
+    npt.NDArray[np.uint32],
+    tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8], npt.NDArray[np.bool_]],
+    npt.NDArray[np.uint8],
+    npt.NDArray[np.float32],
+    npt.NDArray[np.uint32],
+]
+
+@final
+class FingerprintGallery:
+    def __new__(cls) -> FingerprintGallery: ...
+    def _add_many(
+        self,
+        offsets: npt.NDArray[np.int64],
+        data: npt.NDArray[np.uint8],
+        valid: npt.NDArray[np.bool_] | None,
+        templates_: list[FingerprintTemplate],
+        fingers: npt.NDArray[np.uint8],
+    ) -> None: ...
+    def _search(
+        self,
+        probe: FingerprintTemplate,
+        *,
+        top_k: int = 10,
+        threshold: float | None = None,
+        exhaustive: bool = True,
+        penetration: float = 0.05,
+        min_candidates: int = 256,
+    ) -> _HitColumns: ...
+    def _search_many(
+        self,
+        probes: list[FingerprintTemplate],
+        *,
+        top_k: int = 10,
+        threshold: float | None = None,
+        exhaustive: bool = True,
+        penetration: float = 0.05,
+        min_candidates: int = 256,
+    ) -> _HitColumns: ...
+    def __len__(self) -> int: ...
+    @property
+    def subject_count(self) -> int: ...
+    def to_bytes(self) -> bytes: ...
+    @staticmethod
+    def from_bytes(data: bytes) -> FingerprintGallery: ...
+    def save(self, path: str) -> None: ...
+    @staticmethod
+    def load(path: str) -> FingerprintGallery: ...
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]: ...

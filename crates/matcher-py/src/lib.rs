@@ -7,6 +7,7 @@ pub mod columns;
 mod dna;
 pub mod error;
 pub mod finger;
+mod finger_match;
 pub mod gil;
 mod plate;
 
@@ -17,5 +18,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     plate::register(m)?;
     dna::register(m)?;
     finger::register(m)?;
+    finger_match::register(m)?;
     Ok(())
 }
