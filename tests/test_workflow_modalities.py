@@ -142,3 +142,33 @@ def test_demo_fingerprint_data_links_probes_to_enrolled_subjects() -> None:
     assert data.truth.height == 5  # half the probes come from enrolled subjects
     assert set(data.truth["alert_id"]) <= set(data.identifiers["alert_id"])
     assert set(data.alerts["alert_id"]) == set(data.identifiers["alert_id"])
+
+
+@pytest.mark.skipif(not hasattr(cgi_match, "FingerprintGallery"), reason="no fingerprint gallery in this build")
+def test_fingerprint_job_end_to_end_carries_no_template(tmp_path: Path) -> None:
+    pytest.importorskip("cgi_match.synth.fingerprints")
+    from cgi_match.demo import _fingerprints
+
+    data = _fingerprints(40, 12, 4)
+    assert not isinstance(data, str)
+    (tmp_path / "a").mkdir()
+    data.alerts.write_parquet(tmp_path / "a" / "alerts.parquet")
+    data.identifiers.write_parquet(tmp_path / "a" / "fingerprints.parquet")
+    data.probes.write_parquet(tmp_path / "probes.parquet")
+    data.truth.write_parquet(tmp_path / "truth.parquet")
+    (tmp_path / "job.toml").write_text(
+        f'[job]\nalerts = "a"\nout = "out"\nat = "{AT}"\nchunk_size = 5\n'
+        '[fingerprints]\nprobes = "probes.parquet"\ntruth = "truth.parquet"\ntop_k = 1\n'
+    )
+    result = run_job(tmp_path / "job.toml", WHO, audit_log=tmp_path / "log", show_progress=False)
+    c = result.counts["fingerprints"]
+    assert c["in"] == 12 == c["matched"] + c["unmatched"] + c["rejected"]
+    assert c["alert_identifiers_indexed"] == 40
+    assert result.hits.height == 12  # top_k=1 and no threshold: one candidate per probe
+    assert result.evaluation["fingerprints"]["true_hits"] >= 5  # every mated probe finds its subject at rank 1
+    for d in result.hits["details"]:
+        assert set(json.loads(d)) >= {"finger", "rank"}
+    blobs = data.identifiers["template"].to_list() + data.probes["template"].to_list()
+    for path in (tmp_path / "out").iterdir():
+        raw = path.read_bytes()
+        assert not [b for b in blobs[:10] if b[20:60] in raw], path

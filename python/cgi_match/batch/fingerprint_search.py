@@ -115,16 +115,22 @@ class FingerprintSearch(Modality):
         fps = alerts.fingerprints.with_row_index("_row")
         parsed, errors = _parse(fps["template"].to_list())
         gallery = _API.FingerprintGallery()
-        added = 0
-        for alert_id, finger, template in zip(fps["alert_id"].to_list(), fps["finger"].to_list(), parsed, strict=True):
-            if template is not None:
-                gallery.add(alert_id, template, finger)
-                added += 1
+        keep = [t is not None for t in parsed]
+        templates = [t for t in parsed if t is not None]
+        # The alert table's finger is the ISO position 0-10 as text; a blank one takes the template's own.
+        given = fps["finger"].cast(pl.String).str.strip_chars().cast(pl.Int64, strict=False).to_list()
+        fingers = [
+            g if g is not None and 0 <= g <= 10 else int(t.finger_position)
+            for g, t, k in zip(given, parsed, keep, strict=True)
+            if k
+        ]
+        ids = fps.filter(pl.Series(keep, dtype=pl.Boolean))["alert_id"]
+        if templates:
+            gallery.add_many(ids, templates, fingers)
+        added = len(templates)
         bad = fps.with_columns(pl.Series("_error", errors, dtype=pl.String)).filter(pl.col("_error").is_not_null())
         name = alerts.files["fingerprints"].name if "fingerprints" in alerts.files else "fingerprints"
-        rej = make_rejects(
-            name, bad["_row"].cast(pl.Int64), bad["_error"], record_ids=bad["alert_id"], field="template"
-        )
+        rej = make_rejects(name, bad["source_row"], bad["_error"], record_ids=bad["alert_id"], field="template")
         return BuiltIndex(gallery, added, rej.cast(REJECTS_SCHEMA))  # type: ignore[arg-type]
 
     def match_chunk(self, index: Any, chunk: pl.DataFrame, options: dict[str, Any], at: datetime) -> ChunkResult:
@@ -133,7 +139,13 @@ class FingerprintSearch(Modality):
             return no_hits()
         parsed, _ = _parse(chunk["template"].to_list())
         probes = dict(zip(chunk["probe_id"].to_list(), parsed, strict=True))
-        found: pl.DataFrame = index.search_many(probes, top_k=options["top_k"], threshold=options["threshold"])
+        found: pl.DataFrame = index.search_many(
+            probes,
+            top_k=options["top_k"],
+            threshold=options["threshold"],
+            exhaustive=options["exhaustive"],
+            penetration=options["penetration"],
+        )
         if found.is_empty():
             return no_hits()
         found = found.with_columns(pl.col("probe_id").cast(pl.String), pl.col("subject_id").cast(pl.String))
