@@ -4,7 +4,9 @@ An alert set is a folder holding one alerts table and up to three identifier tab
 each as Parquet, CSV or NDJSON (``alerts.parquet`` / ``alerts.csv`` / ``alerts.ndjson`` / ``alerts.jsonl``,
 likewise ``plates.*``, ``fingerprints.*``, ``dna.*``):
 
-- ``alerts``: ``alert_id, source, category, issuing_country, valid_from, valid_to, action, case_ref``;
+- ``alerts``: ``alert_id, source, category, issuing_country, valid_from, valid_to, action, case_ref``
+  (dates as ISO 8601 text or date/datetime columns, UTC when no zone is given; a bare ``valid_to`` date means
+  valid through that day);
 - ``plates``: ``alert_id, plate, country`` (``country`` optional);
 - ``fingerprints``: ``alert_id, finger`` and either ``template`` (bytes) or ``template_file`` (a path
   relative to the folder);
@@ -205,6 +207,21 @@ def validate_alerts(raw: pl.DataFrame, input_name: str = "alerts") -> tuple[pl.D
             df = df.with_columns(_parse_when(pl.col(c), when_types[c]).alias(f"_{c}"))
             given = pl.col(c).cast(pl.String).str.strip_chars()
             df = df.with_columns(given.alias(f"_{c}_given"))
+            if c == "valid_to":
+                # A bare date means "valid through that day" (as the plate matcher reads it): the alert
+                # ends at the last microsecond of that day in UTC, not at its first.
+                date_only = (
+                    pl.lit(True)
+                    if isinstance(when_types[c], pl.Date)
+                    else pl.col("_valid_to_given").str.contains(r"^\d{4}-\d{2}-\d{2}$")
+                )
+                end_of_day = pl.col("_valid_to") + pl.duration(days=1) - pl.duration(microseconds=1)
+                df = df.with_columns(
+                    pl.when(date_only.fill_null(False))
+                    .then(end_of_day)
+                    .otherwise(pl.col("_valid_to"))
+                    .alias("_valid_to")
+                )
         else:
             df = df.with_columns(
                 pl.lit(None, dtype=_TS).alias(f"_{c}"), pl.lit(None, dtype=pl.String).alias(f"_{c}_given")
