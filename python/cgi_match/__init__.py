@@ -6,7 +6,7 @@ offers the notebook and command-line API.
 
 from __future__ import annotations
 
-from cgi_match import _core
+from cgi_match import _core, synth
 from cgi_match.dna import (
     AlleleFrequencies,
     DnaIndex,
@@ -15,6 +15,7 @@ from cgi_match.dna import (
     random_match_probability,
 )
 from cgi_match.errors import CgiMatchError, FormatError, IndexFileError, InvalidInputError, StorageError
+from cgi_match.fingerprints import FingerprintTemplate, read_template_folder
 from cgi_match.plates import normalize_plate, normalize_plates
 
 #: Single source: the Cargo workspace version, compiled into the extension.
@@ -25,6 +26,7 @@ __all__ = [
     "CgiMatchError",
     "DnaIndex",
     "DnaProfiles",
+    "FingerprintTemplate",
     "FormatError",
     "IndexFileError",
     "InvalidInputError",
@@ -34,4 +36,6 @@ __all__ = [
     "normalize_plates",
     "random_match_probabilities",
     "random_match_probability",
+    "read_template_folder",
+    "synth",
 ]

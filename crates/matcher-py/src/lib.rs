@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 pub mod columns;
 mod dna;
 pub mod error;
+pub mod finger;
 pub mod gil;
 mod plate;
 
@@ -15,5 +16,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", cgi_match_core::VERSION)?;
     plate::register(m)?;
     dna::register(m)?;
+    finger::register(m)?;
     Ok(())
 }

@@ -1,1 +1,7 @@
-"""Synthetic data generators for demos, tests and benchmarks (one module per modality)."""
+"""Synthetic data generators (deterministic from a seed, with ground truth) for scale tests and evaluation."""
+
+from __future__ import annotations
+
+from cgi_match.synth import dna, fingerprints
+
+__all__ = ["dna", "fingerprints"]
