@@ -2,7 +2,7 @@
 //! profiles, and the searches (rule-based 1:N / N:M, familial) — parallel with rayon and deterministic.
 //!
 //! Under Prüm and CODIS high, the rows are first narrowed through posting lists of the genotypes at four
-//! pairs of key loci (see [`PairPostings`] for why no hit is lost); other rules, and probes typed at too
+//! pairs of key loci (see `PairPostings` for why no hit is lost); other rules, and probes typed at too
 //! few key loci, scan every row.
 //!
 //! A search runs in two steps. The *scan* reads each 64-byte row once and, per probe, counts the loci that
