@@ -400,7 +400,7 @@ class DnaIndex:
         lr, expected_adventitious_matches``; in probe order, then class, matched loci descending,
         mismatches, profile id. ``rmp`` (over the matched loci, NRC II 4.10 with ``theta``) and ``lr``
         (1/RMP, full matches) are null without ``frequencies``; ``expected_adventitious_matches`` is
-        RMP × the number of profiles in the index (NRC II 5.3).
+        RMP times the number of profiles in the index (NRC II 5.3).
         """
         parsed = _profiles(probes)
         freqs = _frequencies(frequencies)
