@@ -10,6 +10,7 @@ from cgi_match import __version__
 from cgi_match.cli.audit import audit
 from cgi_match.cli.demo import demo
 from cgi_match.cli.dna import dna, synth_dna
+from cgi_match.cli.plates import plates, synth_plates
 from cgi_match.cli.synth import synth
 
 
@@ -34,4 +35,6 @@ main.add_command(demo)
 main.add_command(audit)
 main.add_command(dna)
 synth.add_command(synth_dna, "dna")
+main.add_command(plates)
 main.add_command(synth)
+synth.add_command(synth_plates, "plates")

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from cgi_match.synth import dna, fingerprints
+from cgi_match.synth import dna, fingerprints, plates
 
-__all__ = ["dna", "fingerprints"]
+__all__ = ["dna", "fingerprints", "plates"]
