@@ -1,6 +1,10 @@
 //! The DNA index: profiles in the compact layout (see `profile.rs`), a genotype hash for identical
 //! profiles, and the searches (rule-based 1:N / N:M, familial) — parallel with rayon and deterministic.
 //!
+//! Under Prüm and CODIS high, the rows are first narrowed through posting lists of the genotypes at four
+//! pairs of key loci (see `PairPostings` for why no hit is lost); other rules, and probes typed at too
+//! few key loci, scan every row.
+//!
 //! A search runs in two steps. The *scan* reads each 64-byte row once and, per probe, counts the loci that
 //! certainly fail the rule (allele-code ranges compared lane by lane, written so the compiler vectorises
 //! it); that count is a lower bound of the mismatching alleles, and an upper bound of the matching loci
@@ -521,6 +525,23 @@ impl DnaIndex {
         }
     }
 
+    /// Scans consecutive rows for one probe, appending `(probe, row)` for each candidate.
+    fn scan_rows<const S: u8, const K: usize>(
+        block: &[u8],
+        f: &ProbeFilter,
+        max_fail: u32,
+        min_loci: u32,
+        probe: u32,
+        first: usize,
+        out: &mut Vec<(u32, u32)>,
+    ) {
+        for (k, row) in block.chunks_exact(ROW_BYTES).enumerate() {
+            if Self::candidate::<S, K>(row, f, max_fail, min_loci) {
+                out.push((probe, (first + k) as u32));
+            }
+        }
+    }
+
     fn scan_chunk<const S: u8>(
         first_row: usize,
         chunk: &[u8],
@@ -531,10 +552,12 @@ impl DnaIndex {
         let max_fail = rules.max_mismatches;
         for (b, block) in chunk.chunks(BLOCK_ROWS * ROW_BYTES).enumerate() {
             for (p, f) in filters.iter().enumerate() {
-                for (k, row) in block.chunks_exact(ROW_BYTES).enumerate() {
-                    if Self::test_row::<S>(row, f, max_fail, rules.min_loci) {
-                        out.push((p as u32, (first_row + b * BLOCK_ROWS + k) as u32));
-                    }
+                // The kernel choice is hoisted out of the row loop so each loop is one monomorphic kernel.
+                let first = first_row + b * BLOCK_ROWS;
+                if f.alleles <= 2 {
+                    Self::scan_rows::<S, 2>(block, f, max_fail, rules.min_loci, p as u32, first, out);
+                } else {
+                    Self::scan_rows::<S, FILTER_ALLELES>(block, f, max_fail, rules.min_loci, p as u32, first, out);
                 }
             }
         }
