@@ -100,7 +100,7 @@ impl Default for Matcher {
 #[derive(Debug, Default)]
 struct Scratch {
     pairs: Vec<u64>,
-    ends: Vec<(usize, usize, f32, f32)>,
+    ends: Vec<(usize, usize, f32)>,
     rho: Vec<f32>,
     initial: Vec<f32>,
     lambda: Vec<f32>,
@@ -157,7 +157,7 @@ impl Matcher {
         for (i, a) in cylinders.points.iter().enumerate() {
             for (j, b) in cylinders.points.iter().enumerate() {
                 dist[i * n + j] = (b.x - a.x).hypot(b.y - a.y);
-                heading[i * n + j] = (b.y - a.y).atan2(b.x - a.x);
+                heading[i * n + j] = segment_heading(a, b);
             }
         }
         PreparedTemplate { cylinders, dist, heading }
@@ -217,10 +217,27 @@ impl Matcher {
                 [(first_at_least(lo), first_above(hi)), (0, 0)]
             };
             for (start, end) in ranges {
-                for j in start..end.max(start) {
-                    let l = mcc::similarity_with(ia, b.view(j, &self.layout), self.min_common_cells, &self.sqrt);
-                    if l > 0.0 {
-                        out.push(pair_key(l, i, j));
+                let range = start..end.max(start);
+                // The default layout (N_S = 8: 5 bit words, 1 cell word) gets a copy with fixed-size words,
+                // which the compiler unrolls; other layouts take the general loop.
+                if let (5, 1) = (self.layout.words, self.layout.cell_words) {
+                    for j in range {
+                        let l = mcc::similarity_fixed::<5, 1>(
+                            ia,
+                            b.view(j, &self.layout),
+                            self.min_common_cells,
+                            &self.sqrt,
+                        );
+                        if l > 0.0 {
+                            out.push(pair_key(l, i, j));
+                        }
+                    }
+                } else {
+                    for j in range {
+                        let l = mcc::similarity_with(ia, b.view(j, &self.layout), self.min_common_cells, &self.sqrt);
+                        if l > 0.0 {
+                            out.push(pair_key(l, i, j));
+                        }
                     }
                 }
             }
@@ -258,34 +275,38 @@ impl Matcher {
         for &key in &s.pairs {
             let (similarity, ia, jb) = unpack_key(key);
             s.lambda.push(similarity);
-            s.ends.push((ia, jb, ca.points[ia].angle, cb.points[jb].angle));
+            // The rotation this pair implies; every angular term of ρ is a difference of these or of headings.
+            s.ends.push((ia, jb, angle_diff(ca.points[ia].angle, cb.points[jb].angle)));
         }
+        // With δ = θ_a − θ_b the rotation a pair implies and turn = heading_a − heading_b of the segments
+        // between the two pairs' minutiae: d_2 = |δ_r − δ_k| and d_3(r→k) = |δ_r − turn| (mod 2π).
         for r in 0..nr {
-            let (i1, j1, ta1, tb1) = s.ends[r];
+            let (i1, j1, rot1) = s.ends[r];
             let (da, db) = (&a.dist[i1 * na..(i1 + 1) * na], &b.dist[j1 * nb..(j1 + 1) * nb]);
             let (ha, hb) = (&a.heading[i1 * na..(i1 + 1) * na], &b.heading[j1 * nb..(j1 + 1) * nb]);
             for k in (r + 1)..nr {
-                let (i2, j2, ta2, tb2) = s.ends[k];
+                let (i2, j2, rot2) = s.ends[k];
                 let d1 = (da[i2] - db[j2]).abs();
                 // Beyond this distance mismatch Z_1 < 1e-6: the pair of pairs contributes nothing measurable.
                 if d1 > self.d1_cutoff {
                     continue;
                 }
-                let d2 = angle_diff(angle_diff(ta1, ta2), angle_diff(tb1, tb2)).abs();
+                let d2 = angle_diff(rot1, rot2).abs();
                 if d2 > self.angle_cutoff[0] {
                     continue;
                 }
                 // d_1 and d_2 are symmetric in (r, k); d_3, the angle between a minutia's direction and the
                 // segment to the other pair's minutia, is not, so ρ(r, k) and ρ(k, r) differ in it.
                 let z12 = self.rho[0].eval(d1) * self.rho[1].eval(d2);
-                let d3 = angle_diff(angle_diff(ta1, ha[i2]), angle_diff(tb1, hb[j2])).abs();
+                let turn = angle_diff(ha[i2], hb[j2]);
+                let d3 = angle_diff(rot1, turn).abs();
                 if d3 <= self.angle_cutoff[1] {
                     s.rho[r * nr + k] = z12 * self.rho[2].eval(d3);
                 }
-                let back =
-                    angle_diff(angle_diff(ta2, a.heading[i2 * na + i1]), angle_diff(tb2, b.heading[j2 * nb + j1]));
-                if back.abs() <= self.angle_cutoff[1] {
-                    s.rho[k * nr + r] = z12 * self.rho[2].eval(back.abs());
+                let turn_back = angle_diff(a.heading[i2 * na + i1], b.heading[j2 * nb + j1]);
+                let back = angle_diff(rot2, turn_back).abs();
+                if back <= self.angle_cutoff[1] {
+                    s.rho[k * nr + r] = z12 * self.rho[2].eval(back);
                 }
             }
         }
@@ -314,19 +335,50 @@ impl Matcher {
     }
 }
 
-/// The template's minutiae in the matcher's frame (y upwards, so rotations are counter-clockwise).
-pub fn matcher_points(template: &Template) -> Vec<Point> {
-    template.minutiae.iter().map(|m| Point { x: m.x, y: -m.y, angle: m.angle }).collect()
+/// Direction of the segment from `a` to `b`; for two minutiae at the same place (duplicates some extractors
+/// emit) it is `a`'s own direction, so the radial angle is 0 whatever the rotation: atan2(0, 0) = 0 would
+/// tie the term to the image axes and break rotation invariance.
+pub fn segment_heading(a: &Point, b: &Point) -> f32 {
+    if (b.x - a.x).abs() < 1e-3 && (b.y - a.y).abs() < 1e-3 {
+        a.angle
+    } else {
+        (b.y - a.y).atan2(b.x - a.x)
+    }
 }
 
-/// Sort key of a cylinder pair: similarity descending, then the two minutia indices ascending. A positive
-/// f32's bits order like the number, so the key is one integer comparison.
+/// The template's minutiae in the matcher's frame (y upwards, so rotations are counter-clockwise).
+///
+/// A minutia repeated at the same place with the same direction (within 0.5 px and 1°, as some extractors
+/// emit) is kept once: copies would fill the n_R most similar pairs with one minutia and drown the rest.
+pub fn matcher_points(template: &Template) -> Vec<Point> {
+    let mut out: Vec<Point> = Vec::with_capacity(template.minutiae.len());
+    for m in &template.minutiae {
+        let p = Point { x: m.x, y: -m.y, angle: m.angle };
+        let copy = out.iter().any(|q| {
+            (q.x - p.x).abs() < 0.5
+                && (q.y - p.y).abs() < 0.5
+                && angle_diff(q.angle, p.angle).abs() < 1.0_f32.to_radians()
+        });
+        if !copy {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Sort key of a cylinder pair: similarity descending, then the smaller and the larger of the two minutia
+/// indices, then which side had the smaller one. A positive f32's bits order like the number, so the key is one
+/// integer comparison; and since swapping the templates swaps (i, j), ties break the same way both ways round,
+/// which keeps the score symmetric. Indices are below 256 (both formats count minutiae in one byte).
 fn pair_key(similarity: f32, i: usize, j: usize) -> u64 {
-    (u64::from(!similarity.to_bits()) << 32) | ((i as u64 & 0xFFFF) << 16) | (j as u64 & 0xFFFF)
+    let (lo, hi) = (i.min(j) as u64 & 0xFF, i.max(j) as u64 & 0xFF);
+    (u64::from(!similarity.to_bits()) << 32) | (lo << 16) | (hi << 8) | u64::from(i > j)
 }
 
 fn unpack_key(key: u64) -> (f32, usize, usize) {
-    (f32::from_bits(!((key >> 32) as u32)), ((key >> 16) & 0xFFFF) as usize, (key & 0xFFFF) as usize)
+    let (lo, hi) = (((key >> 16) & 0xFF) as usize, ((key >> 8) & 0xFF) as usize);
+    let (i, j) = if key & 1 == 1 { (hi, lo) } else { (lo, hi) };
+    (f32::from_bits(!((key >> 32) as u32)), i, j)
 }
 
 /// Dot product with eight independent accumulators, so the compiler can keep it in vector registers.

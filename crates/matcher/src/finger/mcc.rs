@@ -280,7 +280,63 @@ pub fn similarity_with(a: CylinderView<'_>, b: CylinderView<'_>, min_common_cell
     }
 }
 
-/// Difference of two angles, `a − b`, brought into `[−π, π)` (the paper's d_φ).
+/// [`similarity_with`] for a layout of `W` bit words and `C` cell words known at compile time, so the loops
+/// unroll; falls back to the general function if the views are not of that size.
+#[inline]
+pub fn similarity_fixed<const W: usize, const C: usize>(
+    a: CylinderView<'_>,
+    b: CylinderView<'_>,
+    min_common_cells: u32,
+    sqrt: &[f32],
+) -> f32 {
+    let (Ok(abits), Ok(amask), Ok(acells), Ok(bbits), Ok(bmask), Ok(bcells)) = (
+        <&[u64; W]>::try_from(a.bits),
+        <&[u64; W]>::try_from(a.mask),
+        <&[u64; C]>::try_from(a.cells),
+        <&[u64; W]>::try_from(b.bits),
+        <&[u64; W]>::try_from(b.mask),
+        <&[u64; C]>::try_from(b.cells),
+    ) else {
+        return similarity_with(a, b, min_common_cells, sqrt);
+    };
+    let (mut common, mut a_inside, mut b_inside) = (0, true, true);
+    for k in 0..C {
+        let (x, y) = (acells[k], bcells[k]);
+        common += (x & y).count_ones();
+        a_inside &= x & !y == 0;
+        b_inside &= y & !x == 0;
+    }
+    if common < min_common_cells {
+        return 0.0;
+    }
+    let (na, nb, nx) = if a_inside && b_inside {
+        let mut nx = 0;
+        for k in 0..W {
+            nx += (abits[k] ^ bbits[k]).count_ones();
+        }
+        (a.count, b.count, nx)
+    } else {
+        let (mut na, mut nb, mut nx) = (0_u32, 0_u32, 0_u32);
+        for k in 0..W {
+            let x = abits[k] & bmask[k];
+            let y = bbits[k] & amask[k];
+            na += x.count_ones();
+            nb += y.count_ones();
+            nx += (x ^ y).count_ones();
+        }
+        (na, nb, nx)
+    };
+    let root = |k: u32| sqrt.get(k as usize).copied().unwrap_or_else(|| (k as f32).sqrt());
+    let denominator = root(na) + root(nb);
+    if denominator == 0.0 {
+        0.0
+    } else {
+        1.0 - root(nx) / denominator
+    }
+}
+
+/// Difference of two angles, `a − b`, brought into `[−π, π)` (the paper's d_φ); exact for any `a − b` in
+/// (−3π, 3π), i.e. for two angles in [−π, 2π). Written as two selects so the hot loops do not branch.
 #[inline]
 pub fn angle_diff(a: f32, b: f32) -> f32 {
     let d = a - b;
