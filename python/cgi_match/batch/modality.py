@@ -86,11 +86,6 @@ def number_probes(df: pl.DataFrame, keep: pl.Expr) -> pl.DataFrame:
     return kept.with_columns(pl.int_range(0, kept.height, dtype=pl.Int64).alias("ordinal"))
 
 
-def no_rejects() -> pl.DataFrame:
-    """An empty rejects table."""
-    return empty_rejects()
-
-
 def no_hits() -> ChunkResult:
     """A chunk result with no hit and no reject."""
     return ChunkResult(empty_raw_hits(), empty_rejects())
