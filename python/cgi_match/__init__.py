@@ -10,7 +10,7 @@ from cgi_match import _core, synth
 from cgi_match.errors import CgiMatchError, FormatError, IndexFileError, InvalidInputError, StorageError
 from cgi_match.fingerprint_gallery import FingerprintGallery, compare
 from cgi_match.fingerprints import FingerprintTemplate, read_template_folder
-from cgi_match.plates import normalize_plate, normalize_plates
+from cgi_match.plates import PlateIndex, PlateMatch, normalize_plate, normalize_plates
 
 #: Single source: the Cargo workspace version, compiled into the extension.
 __version__: str = _core.__version__
@@ -22,6 +22,8 @@ __all__ = [
     "FormatError",
     "IndexFileError",
     "InvalidInputError",
+    "PlateIndex",
+    "PlateMatch",
     "StorageError",
     "__version__",
     "compare",

@@ -10,6 +10,7 @@ from cgi_match import __version__
 from cgi_match.cli.audit import audit
 from cgi_match.cli.demo import demo
 from cgi_match.cli.fingerprints import evaluate, fingerprints
+from cgi_match.cli.plates import plates, synth_plates
 from cgi_match.cli.synth import synth
 
 
@@ -32,6 +33,8 @@ def main(log_level: str) -> None:
 
 main.add_command(demo)
 main.add_command(audit)
+main.add_command(plates)
 main.add_command(synth)
 main.add_command(fingerprints)
 main.add_command(evaluate)
+synth.add_command(synth_plates, "plates")

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from cgi_match.synth import fingerprints
+from cgi_match.synth import fingerprints, plates
 
-__all__ = ["fingerprints"]
+__all__ = ["fingerprints", "plates"]

@@ -1,0 +1,271 @@
+//! Countries of plates and alerts: ISO 3166-1 alpha-2 codes, or the international vehicle registration
+//! code (the oval sticker: B, NL, F, D, L, GB, BG, GR, …) normalised to alpha-2, and the policy that
+//! decides whether a read and an alert of given countries may hit at all.
+
+use crate::error::{MatchError, MatchResult};
+
+/// A country as its ISO 3166-1 alpha-2 code packed into two ASCII bytes; `Country::UNKNOWN` is "not given".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Country(pub u16);
+
+impl Country {
+    /// No country given (null or empty); matches any country under the lenient policy.
+    pub const UNKNOWN: Country = Country(0);
+
+    /// True when a country was given.
+    pub fn is_known(self) -> bool {
+        self.0 != 0
+    }
+
+    /// The alpha-2 code, `None` when unknown.
+    pub fn code(self) -> Option<String> {
+        if self.is_known() {
+            let [a, b] = self.0.to_be_bytes();
+            Some(String::from_utf8_lossy(&[a, b]).into_owned())
+        } else {
+            None
+        }
+    }
+
+    fn from_code(code: [u8; 2]) -> Country {
+        Country(u16::from_be_bytes(code))
+    }
+}
+
+/// Officially assigned ISO 3166-1 alpha-2 codes (ISO 3166 Maintenance Agency list), plus XK (Kosovo), the
+/// user-assigned code the European Commission and Interpol use.
+const ISO_ALPHA2: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ \
+    BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH \
+    ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE \
+    IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC \
+    MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE \
+    PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV \
+    SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT \
+    ZA ZM ZW XK";
+
+/// International vehicle registration codes (UN Geneva 1949 / Vienna 1968 conventions, as notified to the
+/// UN) that differ from the country's alpha-2 code. Codes equal to the alpha-2 code (NL, BG, GR, CH, …) need
+/// no entry. Where a two-letter vehicle code is also an assigned alpha-2 code of another country (ET: Egypt
+/// as a vehicle code, Ethiopia in ISO; MS: Mauritius / Montserrat) the ISO meaning wins, because data
+/// exchanged between police systems uses ISO codes; the three-letter or one-letter forms stay unambiguous.
+const VEHICLE_CODES: &[(&str, &str)] = &[
+    ("A", "AT"),
+    ("B", "BE"),
+    ("C", "CU"),
+    ("D", "DE"),
+    ("E", "ES"),
+    ("F", "FR"),
+    ("H", "HU"),
+    ("I", "IT"),
+    ("J", "JP"),
+    ("K", "KH"),
+    ("L", "LU"),
+    ("M", "MT"),
+    ("N", "NO"),
+    ("P", "PT"),
+    ("Q", "QA"),
+    ("S", "SE"),
+    ("T", "TH"),
+    ("V", "VA"),
+    ("Z", "ZM"),
+    ("AND", "AD"),
+    ("AUS", "AU"),
+    ("BIH", "BA"),
+    ("BOL", "BO"),
+    ("BRN", "BH"),
+    ("CDN", "CA"),
+    ("DOM", "DO"),
+    ("EAK", "KE"),
+    ("EAT", "TZ"),
+    ("EAU", "UG"),
+    ("EST", "EE"),
+    ("ETH", "ET"),
+    ("FIN", "FI"),
+    ("FJI", "FJ"),
+    ("FL", "LI"),
+    ("GBA", "GG"),
+    ("GBG", "GG"),
+    ("GBJ", "JE"),
+    ("GBM", "IM"),
+    ("GBZ", "GI"),
+    ("IND", "IN"),
+    ("IRL", "IE"),
+    ("IRQ", "IQ"),
+    ("JA", "JM"),
+    ("KS", "KG"),
+    ("KWT", "KW"),
+    ("LAR", "LY"),
+    ("MAL", "MY"),
+    ("MEX", "MX"),
+    ("MGL", "MN"),
+    ("MNE", "ME"),
+    ("MOC", "MZ"),
+    ("NMK", "MK"),
+    ("RA", "AR"),
+    ("RB", "BW"),
+    ("RC", "TW"),
+    ("RCA", "CF"),
+    ("RCB", "CG"),
+    ("RCH", "CL"),
+    ("RG", "GN"),
+    ("RH", "HT"),
+    ("RI", "ID"),
+    ("RIM", "MR"),
+    ("RKS", "XK"),
+    ("RL", "LB"),
+    ("RM", "MG"),
+    ("RMM", "ML"),
+    ("RN", "NE"),
+    ("ROK", "KR"),
+    ("ROU", "UY"),
+    ("RP", "PH"),
+    ("RSM", "SM"),
+    ("RUS", "RU"),
+    ("RWA", "RW"),
+    ("SGP", "SG"),
+    ("SLO", "SI"),
+    ("SRB", "RS"),
+    ("SYR", "SY"),
+    ("UAE", "AE"),
+    ("UK", "GB"),
+    ("USA", "US"),
+    ("WAN", "NG"),
+    ("YV", "VE"),
+];
+
+fn is_iso_alpha2(code: &[u8]) -> bool {
+    code.len() == 2 && ISO_ALPHA2.as_bytes().chunks(3).any(|c| c.get(..2) == Some(code))
+}
+
+/// Normalises a country as written on an alert or read: `Ok(UNKNOWN)` for empty text, `Err(())` when the
+/// text is neither an alpha-2 code nor a vehicle code (the row then goes to rejects).
+#[allow(clippy::result_unit_err)] // the only failure is "not a country"; the caller attaches the reason
+pub fn normalise_country(text: &str) -> Result<Country, ()> {
+    // "D.", "g b", "nl " are seen in exports: drop separators, compare in upper case. No code is longer than
+    // three letters, so a fixed buffer avoids an allocation per read.
+    let mut buf = [0_u8; 3];
+    let mut len = 0_usize;
+    for b in text.bytes().filter(|b| !matches!(b, b' ' | b'.' | b'-' | b'_')) {
+        let slot = buf.get_mut(len).ok_or(())?;
+        if !b.is_ascii_alphabetic() {
+            return Err(());
+        }
+        *slot = b.to_ascii_uppercase();
+        len += 1;
+    }
+    let code = &buf[..len];
+    if code.is_empty() {
+        return Ok(Country::UNKNOWN);
+    }
+    if let [a, b] = *code {
+        if is_iso_alpha2(code) {
+            return Ok(Country::from_code([a, b]));
+        }
+    }
+    VEHICLE_CODES
+        .iter()
+        .find(|(vehicle, _)| vehicle.as_bytes() == code)
+        .and_then(|(_, iso)| <[u8; 2]>::try_from(iso.as_bytes()).ok())
+        .map(Country::from_code)
+        .ok_or(())
+}
+
+/// Whether a read and an alert of given countries may hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CountryPolicy {
+    /// Different known countries never hit; an unknown country on either side matches any.
+    #[default]
+    Lenient,
+    /// Both countries must be known and equal.
+    Strict,
+    /// Countries are not looked at.
+    Ignore,
+}
+
+impl CountryPolicy {
+    /// Parses the option value used by the Python API and the CLI.
+    pub fn parse(name: &str) -> MatchResult<Self> {
+        match name {
+            "lenient" => Ok(CountryPolicy::Lenient),
+            "strict" => Ok(CountryPolicy::Strict),
+            "ignore" => Ok(CountryPolicy::Ignore),
+            other => Err(MatchError::invalid(format!(
+                "country_policy must be 'lenient', 'strict' or 'ignore', not {other:?}"
+            ))),
+        }
+    }
+
+    /// The option value, as recorded in summaries.
+    pub fn name(self) -> &'static str {
+        match self {
+            CountryPolicy::Lenient => "lenient",
+            CountryPolicy::Strict => "strict",
+            CountryPolicy::Ignore => "ignore",
+        }
+    }
+
+    /// True when a read of country `read` may hit an alert of country `alert`.
+    pub fn allows(self, read: Country, alert: Country) -> bool {
+        match self {
+            CountryPolicy::Lenient => !read.is_known() || !alert.is_known() || read == alert,
+            CountryPolicy::Strict => read.is_known() && read == alert,
+            CountryPolicy::Ignore => true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(s: &str) -> Option<String> {
+        normalise_country(s).ok().and_then(Country::code)
+    }
+
+    #[test]
+    fn alpha2_and_vehicle_codes_agree() {
+        for (vehicle, iso) in [("B", "BE"), ("NL", "NL"), ("F", "FR"), ("D", "DE"), ("L", "LU"), ("GB", "GB")] {
+            assert_eq!(code(vehicle).as_deref(), Some(iso), "{vehicle}");
+            assert_eq!(code(iso).as_deref(), Some(iso), "{iso}");
+        }
+        assert_eq!(code("BG").as_deref(), Some("BG"));
+        assert_eq!(code("GR").as_deref(), Some("GR"));
+        assert_eq!(code("UK").as_deref(), Some("GB"));
+        assert_eq!(code("d.").as_deref(), Some("DE"));
+        assert_eq!(code(" rus ").as_deref(), Some("RU"));
+    }
+
+    #[test]
+    fn every_vehicle_code_maps_to_an_assigned_alpha2() {
+        for (vehicle, iso) in VEHICLE_CODES {
+            assert!(is_iso_alpha2(iso.as_bytes()), "{vehicle} → {iso}");
+        }
+        assert_eq!(ISO_ALPHA2.split_whitespace().count(), 250);
+    }
+
+    #[test]
+    fn empty_is_unknown_and_nonsense_is_refused() {
+        assert_eq!(normalise_country(""), Ok(Country::UNKNOWN));
+        assert_eq!(normalise_country("  "), Ok(Country::UNKNOWN));
+        assert_eq!(normalise_country("XX"), Err(()));
+        assert_eq!(normalise_country("Deutschland"), Err(()));
+        assert_eq!(normalise_country("D1"), Err(()));
+        assert_eq!(normalise_country("Ö"), Err(()));
+    }
+
+    #[test]
+    fn policies() {
+        let be = Country::from_code(*b"BE");
+        let nl = Country::from_code(*b"NL");
+        let u = Country::UNKNOWN;
+        assert!(CountryPolicy::Lenient.allows(be, be));
+        assert!(!CountryPolicy::Lenient.allows(be, nl));
+        assert!(CountryPolicy::Lenient.allows(u, nl));
+        assert!(CountryPolicy::Lenient.allows(be, u));
+        assert!(CountryPolicy::Strict.allows(be, be));
+        assert!(!CountryPolicy::Strict.allows(u, u));
+        assert!(!CountryPolicy::Strict.allows(be, u));
+        assert!(CountryPolicy::Ignore.allows(be, nl));
+        assert!(CountryPolicy::parse("bogus").is_err());
+    }
+}

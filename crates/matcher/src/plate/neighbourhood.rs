@@ -1,0 +1,182 @@
+//! The candidate index: every alert's OCR-folded key and, for edit matching, its deletion neighbourhood
+//! (the key with 1 or 2 characters deleted, "symmetric deletion" as in Wolf Garbe's SymSpell): two keys
+//! within unit edit distance `k` always share a string reachable from each by at most `k` deletions, so
+//! looking up the read's own deletions finds every candidate; a verification step then computes the true
+//! weighted distance.
+//!
+//! Stored as one sorted array of (hash, alert) pairs with a directory on the hash's top bits: 8 bytes per
+//! entry plus 4 bytes per directory slot, no per-key allocation, built with a parallel sort.
+
+use rayon::prelude::*;
+
+/// 64-bit hash of a character sequence (FxHash-style multiply-rotate, finished with MurmurHash3's fmix64 so
+/// that the directory's top bits are well mixed). Written here so the index file is portable and the hash
+/// never changes under a dependency upgrade.
+#[inline]
+pub fn hash_chars<I: IntoIterator<Item = char>>(chars: I) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut h: u64 = 0x243f_6a88_85a3_08d3;
+    let mut n = 0_u64;
+    for c in chars {
+        h = (h.rotate_left(5) ^ u64::from(c)).wrapping_mul(K);
+        n += 1;
+    }
+    fmix64(h ^ n)
+}
+
+#[inline]
+fn fmix64(mut k: u64) -> u64 {
+    k ^= k >> 33;
+    k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    k ^= k >> 33;
+    k = k.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    k ^ (k >> 33)
+}
+
+/// Calls `f` with the hash of every distinct string obtained from `key` by deleting up to `depth`
+/// characters (depth 0 is the key itself). Duplicates (deleting either of two equal neighbours) may be
+/// reported more than once; callers de-duplicate.
+pub fn for_each_deletion(key: &[char], depth: usize, mut f: impl FnMut(u64)) {
+    f(hash_chars(key.iter().copied()));
+    let n = key.len();
+    if depth >= 1 {
+        for i in 0..n {
+            // Deleting the second of two equal neighbours gives the same string as deleting the first.
+            if i > 0 && key[i] == key[i - 1] {
+                continue;
+            }
+            f(hash_chars(key.iter().enumerate().filter(|&(p, _)| p != i).map(|(_, &c)| c)));
+        }
+    }
+    if depth >= 2 {
+        for i in 0..n {
+            for j in i + 1..n {
+                f(hash_chars(key.iter().enumerate().filter(|&(p, _)| p != i && p != j).map(|(_, &c)| c)));
+            }
+        }
+    }
+}
+
+/// Immutable multimap from 64-bit hash to alert numbers.
+#[derive(Debug, Clone, Default)]
+pub struct Neighbourhood {
+    shift: u32,
+    /// `dir[b]..dir[b + 1]` is the range of entries whose hash has top bits `b`.
+    dir: Vec<u32>,
+    /// (low 32 bits of the hash, alert) per entry, side by side so a run is read from one cache line; the
+    /// top bits of the hash are implied by the directory slot.
+    entries: Vec<(u32, u32)>,
+}
+
+impl Neighbourhood {
+    /// Builds the table from (hash, alert) pairs; duplicates are removed. Deterministic for any thread count.
+    pub fn build(mut entries: Vec<(u64, u32)>) -> Self {
+        entries.par_sort_unstable();
+        entries.dedup();
+        let n = entries.len();
+        // About four entries per directory slot: a run of 4 × 8 bytes usually sits in one cache line, and the
+        // directory (4 bytes per slot) stays a quarter of the entries' size.
+        let bits = (usize::BITS - (n / 4).max(1).leading_zeros()).clamp(1, 31);
+        let shift = 64 - bits;
+        let slots = 1_usize << bits;
+        let mut dir = Vec::with_capacity(slots + 1);
+        let mut e = 0_usize;
+        for b in 0..slots {
+            dir.push(e as u32);
+            while e < n && (entries[e].0 >> shift) as usize == b {
+                e += 1;
+            }
+        }
+        dir.push(n as u32);
+        let entries = entries.iter().map(|&(h, a)| (h as u32, a)).collect();
+        Neighbourhood { shift, dir, entries }
+    }
+
+    /// Appends to `out` the alerts stored under `hash` (and, rarely, under another hash with the same
+    /// directory slot and fingerprint; candidates are always verified).
+    #[inline]
+    pub fn get_into(&self, hash: u64, out: &mut Vec<u32>) {
+        let slot = (hash >> self.shift) as usize;
+        let (Some(&lo), Some(&hi)) = (self.dir.get(slot), self.dir.get(slot + 1)) else {
+            return;
+        };
+        let fp = hash as u32;
+        if let Some(run) = self.entries.get(lo as usize..hi as usize) {
+            out.extend(run.iter().filter(|&&(f, _)| f == fp).map(|&(_, a)| a));
+        }
+    }
+
+    /// [`Neighbourhood::get_into`] for many hashes at once: all directory slots are read first, then the
+    /// runs scanned, so the processor overlaps the cache misses instead of waiting for each in turn.
+    #[inline]
+    pub fn get_many_into(&self, hashes: &[u64], ranges: &mut Vec<(u32, u32)>, out: &mut Vec<u32>) {
+        ranges.clear();
+        for &h in hashes {
+            let slot = (h >> self.shift) as usize;
+            if let (Some(&lo), Some(&hi)) = (self.dir.get(slot), self.dir.get(slot + 1)) {
+                ranges.push((lo, hi));
+            } else {
+                ranges.push((0, 0));
+            }
+        }
+        for (&h, &(lo, hi)) in hashes.iter().zip(ranges.iter()) {
+            let fp = h as u32;
+            if let Some(run) = self.entries.get(lo as usize..hi as usize) {
+                out.extend(run.iter().filter(|&&(f, _)| f == fp).map(|&(_, a)| a));
+            }
+        }
+    }
+
+    /// Number of (hash, alert) entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.dir.capacity() * 4 + self.entries.capacity() * 8
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chars(s: &str) -> Vec<char> {
+        s.chars().collect()
+    }
+
+    #[test]
+    fn finds_what_was_stored_and_nothing_else() {
+        let entries: Vec<(u64, u32)> = (0..1000_u32).map(|i| (hash_chars(chars(&format!("K{i}"))), i)).collect();
+        let t = Neighbourhood::build(entries);
+        for i in 0..1000_u32 {
+            let mut out = Vec::new();
+            t.get_into(hash_chars(chars(&format!("K{i}"))), &mut out);
+            assert_eq!(out, vec![i]);
+        }
+        let mut out = Vec::new();
+        t.get_into(hash_chars(chars("nope")), &mut out);
+        assert!(out.is_empty());
+        let empty = Neighbourhood::build(Vec::new());
+        empty.get_into(1, &mut out);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn deletions_cover_depths() {
+        let mut got = Vec::new();
+        for_each_deletion(&chars("ABC"), 2, |h| got.push(h));
+        for s in ["ABC", "BC", "AC", "AB", "A", "B", "C"] {
+            assert!(got.contains(&hash_chars(chars(s))), "{s}");
+        }
+        let mut d1 = Vec::new();
+        for_each_deletion(&chars("AAB"), 1, |h| d1.push(h));
+        assert_eq!(d1.len(), 3); // AAB, AB, AA
+    }
+}
