@@ -6,7 +6,7 @@
 
 use std::f32::consts::{PI, TAU};
 
-use cgi_match_core::finger::matcher::{matcher_points, segment_heading, sigmoid, ConsolidationParams};
+use cgi_match_core::finger::matcher::{cylinder_ranks, matcher_points, segment_heading, sigmoid, ConsolidationParams};
 use cgi_match_core::finger::mcc::{angle_diff, convex_hull, erf, inside_dilated, MccParams, Point};
 use cgi_match_core::finger::{Matcher, MinutiaKind, Template};
 use proptest::prelude::*;
@@ -116,8 +116,25 @@ fn reference_score(a: &Template, b: &Template, p: &MccParams, c: &ConsolidationP
             }
         }
     }
-    // Ties: smaller index, larger index, then which side had the smaller one (symmetric under swapping).
-    let tie = |&(_, i, j): &(f32, usize, usize)| (i.min(j), i.max(j), i > j);
+    // Ties: by cylinder rank (popcount, spread of the nearest neighbours; see `cylinder_ranks`), smaller rank,
+    // larger rank, then which side had the smaller one.
+    let rank_of = |cyl: &[(Point, RefCylinder)]| -> Vec<usize> {
+        let n = cyl.len();
+        let counts: Vec<u32> =
+            cyl.iter().map(|(_, c)| c.iter().flatten().flatten().map(|&b| u32::from(b)).sum()).collect();
+        let dist: Vec<f32> =
+            (0..n * n).map(|k| (cyl[k % n].0.x - cyl[k / n].0.x).hypot(cyl[k % n].0.y - cyl[k / n].0.y)).collect();
+        let mut rank = vec![0; n];
+        for (r, c) in cylinder_ranks(&counts, &dist).into_iter().enumerate() {
+            rank[c] = r;
+        }
+        rank
+    };
+    let (rank_a, rank_b) = (rank_of(&ca), rank_of(&cb));
+    let tie = |&(_, i, j): &(f32, usize, usize)| {
+        let (ri, rj) = (rank_a[i], rank_b[j]);
+        (ri.min(rj), ri.max(rj), ri > rj)
+    };
     pairs.sort_by(|x, y| y.0.total_cmp(&x.0).then(tie(x).cmp(&tie(y))));
     let nr = ca.len().min(cb.len()).min(pairs.len());
     pairs.truncate(nr);
@@ -197,8 +214,9 @@ fn moved(src: &[(f32, f32, f32)], deg: f32, dx: f32, dy: f32) -> Template {
 }
 
 proptest! {
-    // A fixed seed keeps `make test` deterministic: random search found rare counterexamples to rotation
-    // invariance on sparse templates (note-5b, "missing"), which are an open issue, not a flaky test.
+    // A fixed seed keeps `make test` deterministic. Random search with other seeds (4 × 300 cases, rotations up
+    // to ±85°) passes since ties are broken by a rotation-invariant cylinder rank; before that, sparse cylinders
+    // tying at similarity 1 were ordered by direction, which a rotation past 0 reorders.
     #![proptest_config(ProptestConfig {
         cases: 48,
         rng_seed: proptest::test_runner::RngSeed::Fixed(0x5EED_F1A6),
@@ -233,12 +251,11 @@ proptest! {
         }
     }
 
-    /// Within ±30°, the range of real captures (FVC acquisitions, our generator): MCC does not compare
-    /// minutiae turned by more than δ_θ = 90° (Cappelli 2010, eq. 14), so a print captured upside down is not
-    /// matched, and random search found rare larger deviations on sparse templates (see note-5b).
+    /// Within ±60° (real captures stay within ±30°): MCC does not compare minutiae turned by more than
+    /// δ_θ = 90° (Cappelli 2010, eq. 14), so a print captured upside down is not matched.
     #[test]
     fn rigid_motion_does_not_change_the_score(
-        a in minutiae(), b in minutiae(), deg in -30.0_f32..30.0, dx in -100.0_f32..100.0, dy in -100.0_f32..100.0
+        a in minutiae(), b in minutiae(), deg in -60.0_f32..60.0, dx in -100.0_f32..100.0, dy in -100.0_f32..100.0
     ) {
         let m = Matcher::default();
         let (pa, pb) = (m.prepare(&template(&a)), m.prepare(&template(&b)));

@@ -62,6 +62,10 @@ pub struct PreparedTemplate {
     dist: Vec<f32>,
     /// Direction of the segment from minutia i to minutia j, radians, at `i * n + j`.
     heading: Vec<f32>,
+    /// Rotation-invariant rank of each cylinder (see [`cylinder_ranks`]), used to break ties.
+    rank: Vec<u8>,
+    /// The cylinder at each rank.
+    by_rank: Vec<u8>,
 }
 
 impl PreparedTemplate {
@@ -160,7 +164,13 @@ impl Matcher {
                 heading[i * n + j] = segment_heading(a, b);
             }
         }
-        PreparedTemplate { cylinders, dist, heading }
+        let by_rank = cylinder_ranks(&cylinders.counts, &dist);
+        let mut rank = vec![0; n];
+        for (r, &c) in by_rank.iter().enumerate() {
+            rank[c] = r as u8;
+        }
+        let by_rank = by_rank.into_iter().map(|c| c as u8).collect();
+        PreparedTemplate { cylinders, dist, heading, rank, by_rank }
     }
 
     /// Similarity of two prepared templates in [0, 1] (see the module doc for its meaning).
@@ -173,7 +183,7 @@ impl Matcher {
     }
 
     /// Fills `out` with the keys of every cylinder pair of non-zero similarity (the matrix Γ of the paper).
-    fn local_similarities(&self, a: &Cylinders, b: &Cylinders, out: &mut Vec<u64>) {
+    fn local_similarities(&self, a: &PreparedTemplate, b: &PreparedTemplate, out: &mut Vec<u64>) {
         out.clear();
         #[cfg(target_arch = "x86_64")]
         if self.has_popcnt {
@@ -190,23 +200,25 @@ impl Matcher {
     /// The same loop compiled with the POPCNT instruction (x86-64 baseline lacks it; every CPU since 2008 has it).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "popcnt")]
-    fn local_similarities_popcnt(&self, a: &Cylinders, b: &Cylinders, out: &mut Vec<u64>) {
+    fn local_similarities_popcnt(&self, a: &PreparedTemplate, b: &PreparedTemplate, out: &mut Vec<u64>) {
         self.local_similarities_body(a, b, out);
     }
 
     // Always inlined so the POPCNT copy above really gets its own code generation.
     #[allow(clippy::inline_always)]
     #[inline(always)]
-    fn local_similarities_body(&self, a: &Cylinders, b: &Cylinders, out: &mut Vec<u64>) {
+    fn local_similarities_body(&self, pa: &PreparedTemplate, pb: &PreparedTemplate, out: &mut Vec<u64>) {
+        let (a, b) = (&pa.cylinders, &pb.cylinders);
+        let (rank_a, rank_b) = (&pa.rank, &pb.rank);
         let delta = self.params.max_rotation;
         let nb = b.len();
         let first_at_least = |v: f32| b.points.partition_point(|p| p.angle < v);
         let first_above = |v: f32| b.points.partition_point(|p| p.angle <= v);
-        for (i, pa) in a.points.iter().enumerate() {
+        for (i, point) in a.points.iter().enumerate() {
             let ia = a.view(i, &self.layout);
             // Cylinders of minutiae turned by more than δ_θ are not compared (paper eq. 14); cylinders are kept
             // sorted by direction, so the ones within ±δ_θ are one or two index ranges.
-            let (lo, hi) = (pa.angle - delta, pa.angle + delta);
+            let (lo, hi) = (point.angle - delta, point.angle + delta);
             let ranges = if delta >= PI {
                 [(0, nb), (0, 0)]
             } else if lo < 0.0 {
@@ -229,14 +241,14 @@ impl Matcher {
                             &self.sqrt,
                         );
                         if l > 0.0 {
-                            out.push(pair_key(l, i, j));
+                            out.push(pair_key(l, rank_a[i], rank_b[j]));
                         }
                     }
                 } else {
                     for j in range {
                         let l = mcc::similarity_with(ia, b.view(j, &self.layout), self.min_common_cells, &self.sqrt);
                         if l > 0.0 {
-                            out.push(pair_key(l, i, j));
+                            out.push(pair_key(l, rank_a[i], rank_b[j]));
                         }
                     }
                 }
@@ -250,7 +262,7 @@ impl Matcher {
             return 0.0;
         }
         let (ca, cb) = (&a.cylinders, &b.cylinders);
-        self.local_similarities(ca, cb, &mut s.pairs);
+        self.local_similarities(a, b, &mut s.pairs);
         // LSS: the n_R = min(n_A, n_B) most similar pairs; the key's total order (similarity descending, then
         // minutia indices) keeps the choice deterministic.
         let nr = na.min(nb).min(s.pairs.len());
@@ -273,7 +285,8 @@ impl Matcher {
         s.lambda.clear();
         s.ends.clear();
         for &key in &s.pairs {
-            let (similarity, ia, jb) = unpack_key(key);
+            let (similarity, ra, rb) = unpack_key(key);
+            let (ia, jb) = (usize::from(a.by_rank[ra]), usize::from(b.by_rank[rb]));
             s.lambda.push(similarity);
             // The rotation this pair implies; every angular term of ρ is a difference of these or of headings.
             s.ends.push((ia, jb, angle_diff(ca.points[ia].angle, cb.points[jb].angle)));
@@ -366,11 +379,13 @@ pub fn matcher_points(template: &Template) -> Vec<Point> {
     out
 }
 
-/// Sort key of a cylinder pair: similarity descending, then the smaller and the larger of the two minutia
-/// indices, then which side had the smaller one. A positive f32's bits order like the number, so the key is one
-/// integer comparison; and since swapping the templates swaps (i, j), ties break the same way both ways round,
-/// which keeps the score symmetric. Indices are below 256 (both formats count minutiae in one byte).
-fn pair_key(similarity: f32, i: usize, j: usize) -> u64 {
+/// Sort key of a cylinder pair: similarity descending, then the smaller and the larger of the two cylinders'
+/// ranks, then which side had the smaller one. A positive f32's bits order like the number, so the key is one
+/// integer comparison; ranks do not change when a template is rotated or shifted, and swapping the templates
+/// swaps (i, j), so ties break the same way after a rigid motion and both ways round. Ranks are below 256
+/// (both formats count minutiae in one byte).
+fn pair_key(similarity: f32, i: u8, j: u8) -> u64 {
+    let (i, j) = (usize::from(i), usize::from(j));
     let (lo, hi) = (i.min(j) as u64 & 0xFF, i.max(j) as u64 & 0xFF);
     (u64::from(!similarity.to_bits()) << 32) | (lo << 16) | (hi << 8) | u64::from(i > j)
 }
@@ -379,6 +394,24 @@ fn unpack_key(key: u64) -> (f32, usize, usize) {
     let (lo, hi) = (((key >> 16) & 0xFF) as usize, ((key >> 8) & 0xFF) as usize);
     let (i, j) = if key & 1 == 1 { (hi, lo) } else { (lo, hi) };
     (f32::from_bits(!((key >> 32) as u32)), i, j)
+}
+
+/// Cylinder indices in a rotation- and translation-invariant order: more set bits first, then a smaller sum of
+/// distances to the three nearest other kept minutiae (in 1/16 px), then index. Sparse cylinders can be
+/// identical to several others; breaking such ties by index (which follows the minutiae's directions) made the
+/// score change when a rotation wrapped directions past 0.
+pub fn cylinder_ranks(counts: &[u32], dist: &[f32]) -> Vec<usize> {
+    let n = counts.len();
+    let spread: Vec<u32> = (0..n)
+        .map(|i| {
+            let mut row: Vec<f32> = (0..n).filter(|&j| j != i).map(|j| dist[i * n + j]).collect();
+            row.sort_by(f32::total_cmp);
+            (row.iter().take(3).sum::<f32>() * 16.0).round() as u32
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&x, &y| counts[y].cmp(&counts[x]).then(spread[x].cmp(&spread[y])).then(x.cmp(&y)));
+    order
 }
 
 /// Dot product with eight independent accumulators, so the compiler can keep it in vector registers.
