@@ -873,7 +873,8 @@ fn hit_rmp(probe: &Profile, reference: &Profile, rules: &MatchRules, f: &AlleleF
 }
 
 /// FNV-1a over 8-byte words (then the tail): a fast checksum that catches corruption, not tampering.
-fn checksum(bytes: &[u8]) -> u64 {
+/// Public so that the fuzz target can wrap arbitrary payloads in a valid header.
+pub fn checksum(bytes: &[u8]) -> u64 {
     const PRIME: u64 = 0x0000_0100_0000_01b3;
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let mut words = bytes.chunks_exact(8);
@@ -1059,7 +1060,12 @@ impl DnaIndex {
             for slot in 0..SLOT_LOCI {
                 let limit = FIRST_CODE as usize + codes.designations[slot].len();
                 let (a, b) = (row[2 * slot], row[2 * slot + 1]);
-                if usize::from(a) >= limit || usize::from(b) >= limit || (a == CODE_UNTYPED) != (b == CODE_UNTYPED) {
+                // Both bytes untyped or neither, both "in the extension" or neither (found by cargo-fuzz).
+                if usize::from(a) >= limit
+                    || usize::from(b) >= limit
+                    || (a == CODE_UNTYPED) != (b == CODE_UNTYPED)
+                    || (a == CODE_EXTENDED) != (b == CODE_EXTENDED)
+                {
                     return Err(bad(format!("row {i}: allele code out of range at slot {slot}")));
                 }
             }
@@ -1093,5 +1099,24 @@ impl DnaIndex {
             MatchError::IndexFile(m) => MatchError::IndexFile(format!("{}: {m}", path.display())),
             other => other,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dna::loci;
+
+    #[test]
+    fn half_extended_slot_is_refused_on_load() {
+        // Regression for a cargo-fuzz find: a row with one allele byte "in the extension" and the other a
+        // designation was accepted but could not be decoded.
+        let th01 = loci::lookup("TH01").unwrap();
+        let p = Profile::new(ProfileKind::Reference, [(th01, vec![Allele::Repeat(60), Allele::Repeat(93)])]);
+        let mut index = DnaIndex::build(&["a".to_owned()], &[p]).unwrap();
+        let slot = usize::from(th01);
+        index.rows[2 * slot] = CODE_EXTENDED;
+        let err = DnaIndex::from_bytes(&index.to_bytes()).unwrap_err();
+        assert!(matches!(err, MatchError::IndexFile(m) if m.contains("out of range")));
     }
 }
