@@ -89,7 +89,9 @@ def read_table(source: Any, what: str) -> pl.DataFrame:
         except pl.exceptions.PolarsError as err:
             raise InvalidInputError(f"{what}: {path}: cannot read: {err}") from err
         raise InvalidInputError(f"{what}: {path}: expected a .parquet or .csv file")
-    raise InvalidInputError(f"{what}: expected a polars DataFrame, a pyarrow Table or a path, not {type(source).__name__}")
+    raise InvalidInputError(
+        f"{what}: expected a polars DataFrame, a pyarrow Table or a path, not {type(source).__name__}"
+    )
 
 
 def to_micros(value: dt.datetime | dt.date | int | None) -> int:
@@ -365,7 +367,9 @@ class PlateIndex:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InvalidInputError(f"{name} must be a non-negative integer, not {value!r}")
         if country_policy not in COUNTRY_POLICIES:
-            raise InvalidInputError(f"country_policy must be one of {', '.join(COUNTRY_POLICIES)}, not {country_policy!r}")
+            raise InvalidInputError(
+                f"country_policy must be one of {', '.join(COUNTRY_POLICIES)}, not {country_policy!r}"
+            )
         plates = table["plate"].cast(pl.String)
         read, alert, kind, distance, score, reject = self._core.match_reads(
             str_buffers(plates),
