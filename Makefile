@@ -17,7 +17,7 @@ PY_LIBDIR = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_config_var("
 # Benchmark size: tiny inside `make test` so the suite never rots, full in `make bench`.
 BENCH_SCALE ?= full
 
-.PHONY: help setup build demo test test-rust lint test-python bench fmt lock clean
+.PHONY: help setup build demo test test-rust lint test-python bench fuzz fmt lock clean
 
 help: ## Show this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -57,6 +57,21 @@ bench: build ## Criterion and pytest-benchmark suites at full size; JSON results
 	cargo bench -p cgi-match-core --quiet
 	CGI_MATCH_BENCH_SCALE=$(BENCH_SCALE) $(VENV)/bin/pytest benches -q --benchmark-enable \
 		--benchmark-only --benchmark-json=.benchmarks/pytest-benchmark.json
+
+# cargo-fuzz needs nightly flags; the one toolchain here is stable, so RUSTC_BOOTSTRAP=1 unlocks them for this
+# target only. No sanitizer (the readers have no unsafe code; a panic or failed assertion is what we look for),
+# but debug assertions and overflow checks on. New inputs go to a scratch corpus so the committed seeds stay
+# what our writers made; crashes land in crates/matcher/fuzz/artifacts/<target>/.
+FUZZ_SECONDS ?= 120
+FUZZ_TARGETS ?= iso19794_2 ansi378 xyt template_any snapshot plate_index_file
+
+fuzz: ## Run every cargo-fuzz target for FUZZ_SECONDS seconds each (seed corpus in crates/matcher/fuzz/corpus)
+	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	cd crates/matcher/fuzz && for t in $(FUZZ_TARGETS); do \
+		mkdir -p scratch/$$t; \
+		RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none --debug-assertions $$t scratch/$$t corpus/$$t -- \
+			-max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 || exit 1; \
+	done
 
 fmt: setup ## Format Rust and Python sources in place
 	cargo fmt --all

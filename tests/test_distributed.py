@@ -166,3 +166,82 @@ def test_in_process_baseline_writes_the_same_outputs(data: dict[str, Any], clien
     b = match_partitions_in_process("plates", data["index"], data["files"], tmp_path / "b", at=AT)
     assert a.counts == b.counts
     assert a.hits().equals(b.hits())
+
+
+def _plate_job(tmp_path: Path, out: str) -> Path:
+    synth = pytest.importorskip("cgi_match.synth.plates")
+    data = synth.generate(3_000, 4_000, seed=11)
+    alerts_dir = tmp_path / "a"
+    if not alerts_dir.exists():
+        alerts_dir.mkdir()
+        n = data.alerts.height
+        pl.DataFrame(
+            {
+                "alert_id": data.alerts["alert_id"],
+                "source": ["SIS"] * n,
+                "category": ["stolen-vehicle"] * n,
+                "issuing_country": ["BE"] * n,
+                "valid_from": [None] * n,
+                "valid_to": [None] * n,
+                "action": ["seize"] * n,
+                "case_ref": ["C"] * n,
+            },
+            schema_overrides={"valid_from": pl.String, "valid_to": pl.String},
+        ).write_parquet(alerts_dir / "alerts.parquet")
+        data.alerts.select("alert_id", "plate", "country").write_parquet(alerts_dir / "plates.parquet")
+        data.reads.with_columns(pl.col("read_id").cast(pl.String)).write_parquet(tmp_path / "reads.parquet")
+    job = tmp_path / f"{out}.toml"
+    job.write_text(
+        f'[job]\nalerts = "a"\nout = "{out}"\nat = "2026-01-01T00:00:00+00:00"\nchunk_size = 500\n'
+        '[plates]\nreads = "reads.parquet"\nmax_edits = 1\n'
+    )
+    return job
+
+
+def test_batch_job_on_a_cluster_writes_what_a_local_run_writes(client: Client, tmp_path: Path) -> None:
+    from cgi_match import audit
+    from cgi_match.batch import run_job
+    from cgi_match.jobs import Accountability
+
+    who = Accountability(operator="u1", justification="cluster test", case_ref="C-7")
+    log = tmp_path / "audit.jsonl"
+    local = run_job(_plate_job(tmp_path, "local"), who, audit_log=log, show_progress=False)
+    remote = run_job(
+        _plate_job(tmp_path, "remote"), who, audit_log=log, show_progress=False, scheduler=client.scheduler.address
+    )
+    assert remote.job_id == local.job_id
+    assert remote.counts == local.counts
+    assert (tmp_path / "remote" / "hits.parquet").read_bytes() == (tmp_path / "local" / "hits.parquet").read_bytes()
+    assert audit.verify(log).ok
+    assert "cluster" in (log.read_text().splitlines()[-1])
+
+
+def test_interrupted_local_job_resumes_on_a_cluster(
+    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cgi_match import batch
+    from cgi_match.batch import run_job
+    from cgi_match.jobs import Accountability
+
+    who = Accountability(operator="u1", justification="cluster test", case_ref="C-8")
+    clean = run_job(_plate_job(tmp_path, "clean"), who, audit_log=tmp_path / "log", show_progress=False)
+    original = batch.InProcessChunkRunner.run
+
+    def dies_after_three(self: Any, search: Any, index: Any, chunks: Any, *args: Any) -> None:
+        def first_three() -> Any:
+            for n, item in enumerate(chunks):
+                if n == 3:
+                    raise RuntimeError("killed")
+                yield item
+
+        original(self, search, index, first_three(), *args)
+
+    monkeypatch.setattr(batch.InProcessChunkRunner, "run", dies_after_three)
+    job = _plate_job(tmp_path, "resumed")
+    with pytest.raises(RuntimeError, match="killed"):
+        run_job(job, who, audit_log=tmp_path / "log", show_progress=False)
+    monkeypatch.setattr(batch.InProcessChunkRunner, "run", original)
+    resumed = run_job(job, who, audit_log=tmp_path / "log", show_progress=False, scheduler=client.scheduler.address)
+    assert resumed.resumed
+    assert (tmp_path / "resumed" / "hits.parquet").read_bytes() == (tmp_path / "clean" / "hits.parquet").read_bytes()
+    assert resumed.counts == clean.counts

@@ -150,3 +150,28 @@ def test_repr_html_shows_counts(tmp_path: Path) -> None:
     assert "<table>" in html
     assert "Most frequent rejects" in html
     assert "<td>alerts</td><td>16</td><td>9</td><td>7</td>" in html
+
+
+def test_a_bare_valid_to_date_means_through_that_day() -> None:
+    alerts = pl.DataFrame(
+        {
+            "alert_id": ["t", "d", "x"],
+            "source": ["SIS"] * 3,
+            "category": ["arrest"] * 3,
+            "issuing_country": ["BE"] * 3,
+            "valid_from": ["2026-01-01", "2026-01-01", "2026-01-01"],
+            "valid_to": ["2026-01-31", "2026-01-31T12:00:00", "2026-01-01"],
+            "action": ["arrest"] * 3,
+            "case_ref": ["c"] * 3,
+        }
+    )
+    s = AlertSet.from_frames(alerts)
+    assert s.rejects.is_empty()  # valid_to on the day of valid_from is a one-day alert, not an error
+    ends = dict(zip(s.alerts["alert_id"], s.alerts["valid_to"].dt.to_string("%Y-%m-%dT%H:%M:%S%.6f"), strict=True))
+    assert ends == {
+        "t": "2026-01-31T23:59:59.999999",
+        "d": "2026-01-31T12:00:00.000000",
+        "x": "2026-01-01T23:59:59.999999",
+    }
+    native = AlertSet.from_frames(alerts.with_columns(pl.col("valid_to").str.slice(0, 10).str.to_date()))
+    assert native.alerts.filter(pl.col("alert_id") == "t")["valid_to"].dt.hour().item() == 23

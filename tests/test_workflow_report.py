@@ -62,7 +62,7 @@ def test_report_has_the_expected_counts(job_folder: Path) -> None:
     hits = pl.read_parquet(job_folder / "hits.parquet")
     assert f"Hits by urgency ({hits.height:,})" in html
     for cat, n in hits.group_by("category").len().iter_rows():
-        assert f"{cat} — {n:,} hit(s)" in html
+        assert f"<b>{cat} — {n:,} hit(s)</b>" in html
     assert f"<h2>Rejects ({summary['counts']['plates']['rejected'] + 12:,} rows)" in html
     for i in summary["inputs"]:
         assert i["sha256"] in html
@@ -80,7 +80,7 @@ def test_report_is_self_contained_and_escaped(job_folder: Path) -> None:
     tags = set(re.findall(r"<([a-zA-Z][a-zA-Z0-9]*)", html))
     assert tags <= {
         "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "code", "table", "tr", "th", "td",
-        "section", "div", "svg", "text", "rect", "line", "polyline", "pre",
+        "details", "summary", "span", "b", "div", "svg", "text", "rect", "line", "polyline", "pre",
     }  # fmt: skip
 
 

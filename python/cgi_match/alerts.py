@@ -4,11 +4,17 @@ An alert set is a folder holding one alerts table and up to three identifier tab
 each as Parquet, CSV or NDJSON (``alerts.parquet`` / ``alerts.csv`` / ``alerts.ndjson`` / ``alerts.jsonl``,
 likewise ``plates.*``, ``fingerprints.*``, ``dna.*``):
 
-- ``alerts``: ``alert_id, source, category, issuing_country, valid_from, valid_to, action, case_ref``;
+- ``alerts``: ``alert_id, source, category, issuing_country, valid_from, valid_to, action, case_ref``
+  (dates as ISO 8601 text or date/datetime columns, UTC when no zone is given; a bare ``valid_to`` date means
+  valid through that day);
 - ``plates``: ``alert_id, plate, country`` (``country`` optional);
 - ``fingerprints``: ``alert_id, finger`` and either ``template`` (bytes) or ``template_file`` (a path
   relative to the folder);
-- ``dna``: long profile rows ``alert_id, locus, allele`` (optional ``profile_id``, default the alert id).
+- ``dna``: long profile rows ``alert_id, locus, allele`` (optional ``profile_id``, default the alert id, and
+  ``kind``: ``reference`` or ``stain``).
+
+The cleaned identifier tables keep ``source_row``, the row in their file, so that a row the matcher's own
+reader refuses later is still reported against the file.
 
 Loading validates every row. A row that cannot be used goes to :attr:`AlertSet.rejects` with the file, the
 row number, the field and a reason a person understands; nothing is dropped silently, so for each table
@@ -168,6 +174,11 @@ def _reject_rows(
     return kept, rejects
 
 
+def _source_row() -> pl.Expr:
+    """The row of the identifier in its file (0-based), so a reject found later still points at the file."""
+    return pl.col("_row").cast(pl.Int64).alias("source_row")
+
+
 def _missing(col: str) -> pl.Expr:
     return pl.col(col).is_null() | (pl.col(col) == "")
 
@@ -196,6 +207,21 @@ def validate_alerts(raw: pl.DataFrame, input_name: str = "alerts") -> tuple[pl.D
             df = df.with_columns(_parse_when(pl.col(c), when_types[c]).alias(f"_{c}"))
             given = pl.col(c).cast(pl.String).str.strip_chars()
             df = df.with_columns(given.alias(f"_{c}_given"))
+            if c == "valid_to":
+                # A bare date means "valid through that day" (as the plate matcher reads it): the alert
+                # ends at the last microsecond of that day in UTC, not at its first.
+                date_only = (
+                    pl.lit(True)
+                    if isinstance(when_types[c], pl.Date)
+                    else pl.col("_valid_to_given").str.contains(r"^\d{4}-\d{2}-\d{2}$")
+                )
+                end_of_day = pl.col("_valid_to") + pl.duration(days=1) - pl.duration(microseconds=1)
+                df = df.with_columns(
+                    pl.when(date_only.fill_null(False))
+                    .then(end_of_day)
+                    .otherwise(pl.col("_valid_to"))
+                    .alias("_valid_to")
+                )
         else:
             df = df.with_columns(
                 pl.lit(None, dtype=_TS).alias(f"_{c}"), pl.lit(None, dtype=pl.String).alias(f"_{c}_given")
@@ -290,7 +316,7 @@ def validate_plates(
     checks = _link_check(known, rejected_ids)
     checks.append(_Check("plate", pl.col("_plate_reason").is_not_null(), pl.col("_plate_reason")))
     kept, rejects = _reject_rows(df, input_name, checks, "alert_id")
-    return kept.select("alert_id", "plate", "country"), rejects
+    return kept.select("alert_id", "plate", "country", _source_row()), rejects
 
 
 def validate_fingerprints(
@@ -336,7 +362,7 @@ def validate_fingerprints(
         ),
     ]
     kept, rejects = _reject_rows(df, input_name, checks, "alert_id")
-    return kept.select("alert_id", "finger", "template"), rejects
+    return kept.select("alert_id", "finger", "template", _source_row()), rejects
 
 
 def validate_dna(
@@ -351,7 +377,8 @@ def validate_dna(
         _Check("allele", _missing("allele"), "allele is missing"),
     ]
     kept, rejects = _reject_rows(df, input_name, checks, "alert_id")
-    return kept.select("alert_id", "profile_id", "locus", "allele"), rejects
+    kind = [pl.col("kind").cast(pl.String)] if "kind" in kept.columns else []
+    return kept.select("alert_id", "profile_id", "locus", "allele", *kind, _source_row()), rejects
 
 
 @dataclass
@@ -419,10 +446,11 @@ class AlertSet:
         known = alerts["alert_id"]
         rejected_ids = rej_a["record_id"].drop_nulls()
         parts = [rej_a]
-        plates = pl.DataFrame(schema={"alert_id": pl.String, "plate": pl.String, "country": pl.String})
-        fps = pl.DataFrame(schema={"alert_id": pl.String, "finger": pl.String, "template": pl.Binary})
+        row = {"source_row": pl.Int64}
+        plates = pl.DataFrame(schema={"alert_id": pl.String, "plate": pl.String, "country": pl.String, **row})
+        fps = pl.DataFrame(schema={"alert_id": pl.String, "finger": pl.String, "template": pl.Binary, **row})
         dna = pl.DataFrame(
-            schema={"alert_id": pl.String, "profile_id": pl.String, "locus": pl.String, "allele": pl.String}
+            schema={"alert_id": pl.String, "profile_id": pl.String, "locus": pl.String, "allele": pl.String, **row}
         )
         if "plates" in tables:
             plates, r = validate_plates(tables["plates"], known, rejected_ids, names["plates"])

@@ -24,7 +24,7 @@ import glob
 import logging
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -146,34 +146,34 @@ class DaskChunkRunner:
 
     def run(
         self,
-        modality: str,
+        search: Modality,
         index: Any,
-        chunks: Sequence[tuple[int, pl.DataFrame]],
+        chunks: Iterable[tuple[int, pl.DataFrame]],
         options: dict[str, Any],
         at: datetime,
         checkpoint: Checkpoint,
-        advance: Any,
+        advance: Callable[[int], None],
     ) -> None:
         """Submits one task per chunk (chunk ``i`` → checkpoint file ``i``) and advances as they finish."""
-        if not chunks:
-            return
-        shipped = _ship_index(self.client, modality, index)
-        futures = {
-            self.client.submit(
+        shipped: Any = None
+        futures: dict[Any, int] = {}
+        for i, chunk in chunks:
+            if shipped is None:
+                shipped = _ship_index(self.client, search.name, index)
+            fut = self.client.submit(
                 _chunk_task,
-                modality,
+                search.name,
                 shipped,
                 chunk,
                 options,
                 at,
                 str(checkpoint.folder),
                 i,
-                key=f"cgi-match-{checkpoint.job_id}-{modality}-{i}",
+                key=f"cgi-match-{checkpoint.job_id}-{search.name}-{i}",
                 retries=TASK_RETRIES,
                 pure=False,
-            ): chunk.height
-            for i, chunk in chunks
-        }
+            )
+            futures[fut] = chunk.height
         for fut in as_completed(list(futures)):
             fut.result()
             advance(futures[fut])

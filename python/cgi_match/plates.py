@@ -112,30 +112,37 @@ def to_micros(value: dt.datetime | dt.date | int | None) -> int:
     raise InvalidInputError("at must be a datetime, a date or epoch microseconds")
 
 
-def time_buffers(frame: pl.DataFrame, name: str, what: str) -> TimeBuffers | None:
+_DAY_US = 86_400_000_000
+
+
+def time_buffers(frame: pl.DataFrame, name: str, what: str, *, date_is_end_of_day: bool = False) -> TimeBuffers | None:
     """A timestamp column as epoch microseconds plus validity, or None when the column is absent.
 
     Datetimes (naive ones as UTC) and dates convert; integers are taken as epoch microseconds; text is parsed
     as ISO 8601. A value that cannot be parsed stops the call with its row, rather than silently widening
-    an alert's validity.
+    an alert's validity. With ``date_is_end_of_day`` (for ``valid_to``), a bare date such as ``2025-12-31``
+    means the last microsecond of that day, as a person writing it means "valid through that day".
     """
     if name not in frame.columns:
         return None
     s = frame[name]
     if s.dtype == pl.Null:
         return None
+    whole_day: pl.Series | None = None
     if s.dtype == pl.String:
         parsed = s.str.strip_chars().replace("", None)
         as_int = parsed.cast(pl.Int64, strict=False)
         if (as_int.is_null() == parsed.is_null()).all():
             s = as_int
         else:
+            whole_day = parsed.str.contains(r"^\d{4}-\d{2}-\d{2}$").fill_null(False)
             s = parsed.str.to_datetime(time_unit="us", strict=False, time_zone="UTC")
             bad = s.is_null() & parsed.is_not_null()
             if bad.any():
                 row = int(bad.arg_true()[0])
                 raise InvalidInputError(f"{what}: column {name!r}, row {row}: not a timestamp (ISO 8601 expected)")
     if s.dtype == pl.Date:
+        whole_day = s.is_not_null()
         s = s.cast(pl.Datetime("us"))
     if isinstance(s.dtype, pl.Datetime):
         s = s.dt.epoch("us")
@@ -143,6 +150,8 @@ def time_buffers(frame: pl.DataFrame, name: str, what: str) -> TimeBuffers | Non
         s = s.cast(pl.Int64)
     else:
         raise InvalidInputError(f"{what}: column {name!r} has type {s.dtype}, expected datetime, date or int")
+    if date_is_end_of_day and whole_day is not None:
+        s = pl.select(pl.when(whole_day).then(s + (_DAY_US - 1)).otherwise(s)).to_series()
     values = s.fill_null(0).to_numpy().astype(np.int64, copy=False)
     valid = None if s.null_count() == 0 else s.is_not_null().to_numpy()
     return np.ascontiguousarray(values), valid
@@ -181,7 +190,7 @@ class PlateIndex:
     (:data:`DEFAULT_OCR_CLASSES`), e.g. ``["0OD", "8B"]``; ``[]`` turns look-alikes off.
     """
 
-    _core: _core.PlateIndex
+    _index: _core.PlateIndex
     _alerts: pl.DataFrame
 
     def __init__(self, alerts: Any, *, ocr_classes: Sequence[str] | None = None) -> None:
@@ -194,13 +203,13 @@ class PlateIndex:
             str_buffers(table["plate"].cast(pl.String)),
             _str_column(table, "country"),
             time_buffers(table, "valid_from", "alerts"),
-            time_buffers(table, "valid_to", "alerts"),
+            time_buffers(table, "valid_to", "alerts", date_is_end_of_day=True),
             ocr_classes=None if ocr_classes is None else list(ocr_classes),
         )
         self._set(core, table)
 
     def _set(self, core: _core.PlateIndex, alerts: pl.DataFrame) -> None:
-        self._core = core
+        self._index = core
         self._alerts = alerts
         self._alert_rows = core.alert_rows()
 
@@ -211,7 +220,7 @@ class PlateIndex:
         return index
 
     def __len__(self) -> int:
-        return len(self._core)
+        return len(self._index)
 
     # -- persistence -------------------------------------------------------------------------------------
 
@@ -219,7 +228,7 @@ class PlateIndex:
         """The index file's bytes: the core's versioned, checksummed format with the alert table attached."""
         buf = io.BytesIO()
         self._alerts.write_ipc(buf, compression="zstd")
-        return self._core.to_bytes(attachment=buf.getvalue())
+        return self._index.to_bytes(attachment=buf.getvalue())
 
     @classmethod
     def from_bytes(cls, data: bytes) -> PlateIndex:
@@ -269,7 +278,7 @@ class PlateIndex:
     @property
     def rejects(self) -> pl.DataFrame:
         """Alert rows refused at build time: ``row``, ``alert_id``, ``plate``, ``reason``."""
-        rows, codes = self._core.rejects()
+        rows, codes = self._index.rejects()
         idx = pl.Series(rows, dtype=pl.UInt32)
         return pl.DataFrame(
             {
@@ -283,21 +292,21 @@ class PlateIndex:
     @property
     def nbytes(self) -> int:
         """Bytes held by the Rust index (candidate tables built so far included; the alert table excluded)."""
-        return self._core.nbytes
+        return self._index.nbytes
 
     @property
     def ocr_classes(self) -> list[str]:
         """The look-alike classes the index folds with."""
-        return self._core.ocr_classes
+        return self._index.ocr_classes
 
     def prepare(self, max_edits: int) -> None:
         """Builds the edit-candidate table for ``max_edits`` now instead of in the first :meth:`match`."""
-        self._core.prepare(max_edits)
+        self._index.prepare(max_edits)
 
     def __repr__(self) -> str:
         return (
-            f"PlateIndex(alerts={len(self):,}, rejected={self._core.rejects()[0].size:,}, "
-            f"wildcard={self._core.pattern_count:,})"
+            f"PlateIndex(alerts={len(self):,}, rejected={self._index.rejects()[0].size:,}, "
+            f"wildcard={self._index.pattern_count:,})"
         )
 
     def _repr_html_(self) -> str:
@@ -305,14 +314,14 @@ class PlateIndex:
         by_reason = rejects.group_by("reason").len().sort("reason").rows() if rejects.height else []
         rows = [
             ("alerts indexed", f"{len(self):,}"),
-            ("alert rows given", f"{self._core.source_rows:,}"),
+            ("alert rows given", f"{self._index.source_rows:,}"),
             ("rejected", f"{rejects.height:,}"),
             *((f"&nbsp;&nbsp;{html.escape(str(reason))}", f"{n:,}") for reason, n in by_reason),
-            ("wildcard alerts", f"{self._core.pattern_count:,}"),
+            ("wildcard alerts", f"{self._index.pattern_count:,}"),
             ("OCR classes", html.escape(" ".join(self.ocr_classes) or "none")),
             ("pass-through columns", html.escape(", ".join(self._passthrough_names()) or "none")),
             ("index memory", f"{self.nbytes / 2**20:,.1f} MiB"),
-            ("written by", f"cgi-match {html.escape(self._core.writer_version)}"),
+            ("written by", f"cgi-match {html.escape(self._index.writer_version)}"),
         ]
         body = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v}</td></tr>" for k, v in rows)
         return f"<table><caption>cgi_match.PlateIndex</caption>{body}</table>"
@@ -336,7 +345,7 @@ class PlateIndex:
 
         Columns ``read_id, alert_id, read_plate, alert_plate, match_kind, distance, score`` then the alerts'
         pass-through columns; ordered by read, score descending, alert id. ``distance`` is the weighted edit
-        distance (0.5 per look-alike swap, 1 per other edit); ``score`` is ``1 − distance / length`` (for
+        distance (0.5 per look-alike swap, 1 per other edit); ``score`` is ``1 - distance / length`` (for
         wildcards: the share of the plate fixed by the pattern). Reads without ``seen_at`` are checked against
         alert validity at ``at`` (default: now). Refused reads are left out; see :meth:`match_with_rejects`.
         """
@@ -371,7 +380,7 @@ class PlateIndex:
                 f"country_policy must be one of {', '.join(COUNTRY_POLICIES)}, not {country_policy!r}"
             )
         plates = table["plate"].cast(pl.String)
-        read, alert, kind, distance, score, reject = self._core.match_reads(
+        read, alert, kind, distance, score, reject = self._index.match_reads(
             str_buffers(plates),
             _str_column(table, "country"),
             time_buffers(table, "seen_at", "reads"),

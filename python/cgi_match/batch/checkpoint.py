@@ -1,11 +1,11 @@
 """Checkpoints of a batch job: each finished chunk's raw hits, so a killed job rerun resumes where it was.
 
-Layout: ``OUT/.checkpoint/manifest.json`` (the job id and the resolved validity moment ``at``) and one
-``<modality>-<chunk>.parquet`` per finished chunk (its raw hits) with ``<modality>-<chunk>.rejects.parquet``
-beside it (probes the matcher refused), each written atomically, the hits last: a chunk counts as finished
-only when its hit file exists (a killed write leaves only a temporary file, which is ignored). A checkpoint
-of another job id (other inputs or options) is discarded, never mixed in. The folder is removed once the
-job's outputs are written.
+Layout: ``OUT/.checkpoint/manifest.json`` (the job id and the resolved validity moment ``at``) and, per
+finished chunk, ``<modality>-<chunk>.parquet`` (its raw hits) with ``.rejects.parquet`` (reject rows) and
+``.refused.parquet`` (wholly refused probes) beside it, each written atomically and the hits last: a chunk
+counts as finished only when its hit file exists (a killed write leaves only an ignored temporary file). A
+checkpoint of another job id (other inputs or options) is discarded, never mixed in. The folder is removed
+once the job's outputs are written.
 """
 
 from __future__ import annotations
@@ -74,13 +74,15 @@ class Checkpoint:
     def save_to(folder: Path, modality: str, chunk: int, result: ChunkResult) -> None:
         """:meth:`save` for a process that holds only the folder (a Dask worker)."""
         write_parquet_atomic(result.rejects, _chunk_path(folder, modality, chunk, ".rejects"))
+        write_parquet_atomic(result.refused.to_frame("probe_id"), _chunk_path(folder, modality, chunk, ".refused"))
         write_parquet_atomic(result.hits, _chunk_path(folder, modality, chunk))
 
     def load(self, modality: str, chunk: int) -> ChunkResult:
         """A finished chunk's raw hits and rejects."""
         hits = pl.read_parquet(self._path(modality, chunk)).cast(RAW_HIT_SCHEMA)  # type: ignore[arg-type]
         rejects = pl.read_parquet(self._path(modality, chunk, ".rejects")).cast(REJECTS_SCHEMA)  # type: ignore[arg-type]
-        return ChunkResult(hits, rejects)
+        refused = pl.read_parquet(self._path(modality, chunk, ".refused"))["probe_id"].cast(pl.String)
+        return ChunkResult(hits, rejects, refused)
 
     def clear(self) -> None:
         """Removes the checkpoint once the job's outputs are written."""

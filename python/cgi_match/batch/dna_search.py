@@ -16,14 +16,18 @@ import cgi_match
 from cgi_match.alerts import AlertSet, read_table
 from cgi_match.batch.modality import BuiltIndex, ChunkResult, Modality, Probes, no_hits
 from cgi_match.errors import InvalidInputError
-from cgi_match.hits import RAW_HIT_SCHEMA, details_json
-from cgi_match.outputs import REJECTS_SCHEMA, empty_rejects
+from cgi_match.hits import RAW_HIT_SCHEMA, details_json, empty_raw_hits
+from cgi_match.outputs import REJECTS_SCHEMA, make_rejects
+
+#: The package seen untyped: its matcher classes are checked with ``available()`` before use, and are
+#: absent from builds without that modality.
+_API: Any = cgi_match
 
 
 def _frequencies(spec: Any) -> Any:
     if spec is None:
         return None
-    freq_cls = cgi_match.AlleleFrequencies  # type: ignore[attr-defined]
+    freq_cls = _API.AlleleFrequencies
     text = str(spec)
     if text.lower().endswith(".csv"):
         return freq_cls.from_csv(text)
@@ -81,7 +85,11 @@ class DnaSearch(Modality):
         good = df.filter(usable)
         ids = good.group_by("probe_id").agg(pl.col("probe_row").first()).sort("probe_row")
         ids = ids.with_columns(pl.int_range(0, ids.height, dtype=pl.Int64).alias("ordinal"))
-        table = good.drop("_reason", "_line").join(ids.select("probe_id", "ordinal"), on="probe_id", how="left")
+        table = (
+            good.drop("_reason")
+            .rename({"_line": "line"})
+            .join(ids.select("probe_id", "ordinal"), on="probe_id", how="left")
+        )
         n_profiles = int(df.filter(~no_id)["probe_id"].n_unique())
         n_no_id = int(df.filter(no_id).height)
         n_bad = int(df.filter(~no_id & pl.col("probe_id").is_in(bad_ids))["probe_id"].n_unique())
@@ -94,27 +102,51 @@ class DnaSearch(Modality):
         )
 
     def build_index(self, alerts: AlertSet, options: dict[str, Any], at: datetime) -> BuiltIndex:
-        """Builds a ``DnaIndex`` over the alert profiles (``profile_id`` links back to the alert)."""
-        profiles = alerts.dna.select("profile_id", "locus", "allele")
-        index = cgi_match.DnaIndex(profiles)  # type: ignore[attr-defined]
+        """Builds a ``DnaIndex`` over the alert profiles (``profile_id`` links back to the alert); rows its
+        reader refuses (unknown locus, unreadable allele) become rejects of the DNA table."""
+        cols = ["profile_id", "locus", "allele"] + (["kind"] if "kind" in alerts.dna.columns else [])
+        index = _API.DnaIndex(alerts.dna.select(cols))
+        refused: pl.DataFrame = index.rejects
+        name = alerts.files["dna"].name if "dna" in alerts.files else "dna"
+        rows = alerts.dna["source_row"].gather(refused["row"].cast(pl.UInt32))
+        alert_ids = alerts.dna["alert_id"].gather(refused["row"].cast(pl.UInt32))
+        rejects = make_rejects(name, rows, refused["reason"], record_ids=alert_ids, field="allele")
         link = alerts.dna.select("profile_id", "alert_id").unique(maintain_order=True)
-        return BuiltIndex((index, link), int(link.height), empty_rejects())
+        return BuiltIndex((index, link), len(index), rejects)
 
     def match_chunk(self, index: Any, chunk: pl.DataFrame, options: dict[str, Any], at: datetime) -> ChunkResult:
-        """Searches one chunk of probe profiles; score = loci matched / loci compared."""
+        """Searches one chunk of probe profiles; score = loci matched / loci compared. Rows the DNA reader
+        refuses are rejects; a probe left with no readable row is refused as a whole."""
         if chunk.is_empty():
             return no_hits()
         dna_index, link = index
-        probes = chunk.select("probe_id", pl.col("probe_id").alias("profile_id"), "locus", "allele")
+        cols = [pl.col("probe_id").alias("profile_id"), "locus", "allele"]
+        cols += ["kind"] if "kind" in chunk.columns else []
+        table = chunk.select(cols)
+        profiles = _API.dna.DnaProfiles(table, input_name="probes")
+        bad: pl.DataFrame = profiles.rejects
+        rejects = make_rejects(
+            "probes",
+            chunk["line"].gather(bad["row"].cast(pl.UInt32)),
+            bad["reason"],
+            record_ids=bad["profile_id"],
+            field="allele",
+        )
+        searched = profiles.ids
+        refused = (
+            chunk["probe_id"]
+            .unique(maintain_order=True)
+            .filter(~chunk["probe_id"].unique(maintain_order=True).is_in(searched.implode()))
+        )
         found: pl.DataFrame = dna_index.search(
-            probes,
+            profiles,
             rules=options["rules"],
             min_loci=options["min_loci"],
             frequencies=_frequencies(options["frequencies"]),
             theta=options["theta"],
         )
         if found.is_empty():
-            return no_hits()
+            return ChunkResult(empty_raw_hits(), rejects, refused)
         rows = chunk.group_by("probe_id").agg(pl.col("probe_row").first())
         found = (
             found.with_columns(pl.col("probe_id").cast(pl.String), pl.col("profile_id").cast(pl.String))
@@ -137,4 +169,4 @@ class DnaSearch(Modality):
             (pl.col("loci_matched").cast(pl.Float64) / pl.col("loci_compared").cast(pl.Float64)).alias("score"),
             details_json(evidence).alias("details"),
         ).cast(RAW_HIT_SCHEMA)  # type: ignore[arg-type]
-        return ChunkResult(hits, empty_rejects())
+        return ChunkResult(hits, rejects, refused)

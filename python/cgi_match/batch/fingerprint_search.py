@@ -11,22 +11,24 @@ from typing import Any
 import polars as pl
 
 import cgi_match
-from cgi_match.alerts import MAX_TEMPLATE_BYTES, AlertSet, read_table
+from cgi_match.alerts import AlertSet, read_table
 from cgi_match.batch.modality import BuiltIndex, ChunkResult, Modality, Probes, no_hits
 from cgi_match.errors import CgiMatchError, InvalidInputError
 from cgi_match.hits import RAW_HIT_SCHEMA, details_json
 from cgi_match.outputs import REJECTS_SCHEMA, empty_rejects, make_rejects
 
-#: Suffixes of template files taken from a probe folder.
-TEMPLATE_SUFFIXES = (".iso", ".ist", ".fmr", ".ansi", ".378", ".xyt", ".bin", ".tpl")
 _EVIDENCE = ("paired_minutiae", "paired_minutiae_count", "minutiae_paired")
+
+#: The package seen untyped: its matcher classes are checked with ``available()`` before use, and are
+#: absent from builds without that modality.
+_API: Any = cgi_match
 
 
 def _parse(blobs: list[bytes | None]) -> tuple[list[Any], list[str | None]]:
     """Each template's parsed object or the reader's error (naming field and byte offset)."""
     parsed: list[Any] = []
     errors: list[str | None] = []
-    template_cls = cgi_match.FingerprintTemplate  # type: ignore[attr-defined]
+    template_cls = _API.FingerprintTemplate
     # The contract reads one template at a time; a bad one must become a reject, not stop the job.
     for blob in blobs:
         if blob is None:
@@ -53,21 +55,34 @@ class FingerprintSearch(Modality):
         return hasattr(cgi_match, "FingerprintGallery") and hasattr(cgi_match, "FingerprintTemplate")
 
     def load_probes(self, path: Path) -> Probes:
-        """Reads probe templates; an unreadable, oversized or duplicated one is a reject with the reason."""
+        """Reads probe templates; an unreadable, oversized or duplicated one is a reject with the reason.
+
+        A folder goes through ``cgi_match.fingerprints.read_template_folder`` (every format detected by
+        structure, read in parallel in Rust; id = file name without ending); the chunks then carry each
+        template as ISO 19794-2 bytes, so a chunk is plain Arrow data that can be shipped to a worker."""
         if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in TEMPLATE_SUFFIXES)
-            ids = [p.stem for p in files]
-            blobs: list[bytes | None] = []
-            for p in files:
-                blobs.append(p.read_bytes() if p.stat().st_size <= MAX_TEMPLATE_BYTES else None)
-            input_name = path.name
-        else:
-            table = read_table(path)
-            if "probe_id" not in table.columns or "template" not in table.columns:
-                raise InvalidInputError(f"{path}: fingerprint probes need 'probe_id' and 'template' columns")
-            ids = table["probe_id"].cast(pl.String).to_list()
-            blobs = table["template"].cast(pl.Binary).to_list()
-            input_name = path.name
+            folder = _API.fingerprints.read_template_folder(path)
+            n_ok = len(folder.templates)
+            ids = [tid for tid, _ in folder.templates]
+            good = pl.DataFrame(
+                {
+                    "probe_id": pl.Series(ids, dtype=pl.String),
+                    "template": pl.Series([t.to_iso19794_2() for _, t in folder.templates], dtype=pl.Binary),
+                }
+            ).with_columns(
+                pl.int_range(0, n_ok, dtype=pl.Int64).alias("probe_row"),
+                pl.int_range(0, n_ok, dtype=pl.Int64).alias("ordinal"),
+            )
+            rej = folder.rejects.with_columns(pl.lit(path.name).alias("input"), pl.lit("template").alias("field"))
+            # A file that fails to read is one probe that was refused.
+            n_bad = rej.height
+            return Probes(good, n_ok + n_bad, n_ok, n_bad, rej.cast(REJECTS_SCHEMA))
+        table = read_table(path)
+        if "probe_id" not in table.columns or "template" not in table.columns:
+            raise InvalidInputError(f"{path}: fingerprint probes need 'probe_id' and 'template' columns")
+        ids = table["probe_id"].cast(pl.String).to_list()
+        blobs: list[bytes | None] = table["template"].cast(pl.Binary).to_list()
+        input_name = path.name
         _, errors = _parse(blobs)
         df = pl.DataFrame(
             {
@@ -99,17 +114,23 @@ class FingerprintSearch(Modality):
         """Adds every readable alert template to a ``FingerprintGallery`` (subject = alert id)."""
         fps = alerts.fingerprints.with_row_index("_row")
         parsed, errors = _parse(fps["template"].to_list())
-        gallery = cgi_match.FingerprintGallery()  # type: ignore[attr-defined]
-        added = 0
-        for alert_id, finger, template in zip(fps["alert_id"].to_list(), fps["finger"].to_list(), parsed, strict=True):
-            if template is not None:
-                gallery.add(alert_id, template, finger)
-                added += 1
+        gallery = _API.FingerprintGallery()
+        keep = [t is not None for t in parsed]
+        templates = [t for t in parsed if t is not None]
+        # The alert table's finger is the ISO position 0-10 as text; a blank one takes the template's own.
+        given = fps["finger"].cast(pl.String).str.strip_chars().cast(pl.Int64, strict=False).to_list()
+        fingers = [
+            g if g is not None and 0 <= g <= 10 else int(t.finger_position)
+            for g, t, k in zip(given, parsed, keep, strict=True)
+            if k
+        ]
+        ids = fps.filter(pl.Series(keep, dtype=pl.Boolean))["alert_id"]
+        if templates:
+            gallery.add_many(ids, templates, fingers)
+        added = len(templates)
         bad = fps.with_columns(pl.Series("_error", errors, dtype=pl.String)).filter(pl.col("_error").is_not_null())
         name = alerts.files["fingerprints"].name if "fingerprints" in alerts.files else "fingerprints"
-        rej = make_rejects(
-            name, bad["_row"].cast(pl.Int64), bad["_error"], record_ids=bad["alert_id"], field="template"
-        )
+        rej = make_rejects(name, bad["source_row"], bad["_error"], record_ids=bad["alert_id"], field="template")
         return BuiltIndex(gallery, added, rej.cast(REJECTS_SCHEMA))  # type: ignore[arg-type]
 
     def match_chunk(self, index: Any, chunk: pl.DataFrame, options: dict[str, Any], at: datetime) -> ChunkResult:
@@ -118,7 +139,13 @@ class FingerprintSearch(Modality):
             return no_hits()
         parsed, _ = _parse(chunk["template"].to_list())
         probes = dict(zip(chunk["probe_id"].to_list(), parsed, strict=True))
-        found: pl.DataFrame = index.search_many(probes, top_k=options["top_k"], threshold=options["threshold"])
+        found: pl.DataFrame = index.search_many(
+            probes,
+            top_k=options["top_k"],
+            threshold=options["threshold"],
+            exhaustive=options["exhaustive"],
+            penetration=options["penetration"],
+        )
         if found.is_empty():
             return no_hits()
         found = found.with_columns(pl.col("probe_id").cast(pl.String), pl.col("subject_id").cast(pl.String))

@@ -5,7 +5,7 @@ table, so a chunk can be shipped to another process or a Dask worker unchanged."
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -39,11 +39,13 @@ class Probes:
 
 @dataclass
 class ChunkResult:
-    """What matching one chunk produced: raw hits (``cgi_match.hits.RAW_HIT_SCHEMA``) and the probes the
-    matcher itself refused (shared rejects schema; ``record_id`` is the probe id)."""
+    """What matching one chunk produced: raw hits (``cgi_match.hits.RAW_HIT_SCHEMA``), reject rows found by
+    the matcher's own reader (shared rejects schema), and the ids of probes refused *as a whole* (a probe
+    with one bad row may still be searched on its other rows; only whole refusals change the counts)."""
 
     hits: pl.DataFrame
     rejects: pl.DataFrame
+    refused: pl.Series = field(default_factory=lambda: pl.Series("probe_id", [], dtype=pl.String))
 
 
 @dataclass
@@ -82,11 +84,6 @@ def number_probes(df: pl.DataFrame, keep: pl.Expr) -> pl.DataFrame:
     """Adds ``ordinal`` (0, 1, … over rows where ``keep``) to a table that has ``probe_row``."""
     kept = df.filter(keep)
     return kept.with_columns(pl.int_range(0, kept.height, dtype=pl.Int64).alias("ordinal"))
-
-
-def no_rejects() -> pl.DataFrame:
-    """An empty rejects table."""
-    return empty_rejects()
 
 
 def no_hits() -> ChunkResult:

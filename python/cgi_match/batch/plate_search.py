@@ -84,12 +84,12 @@ class PlateSearch(Modality):
         table = alerts.plates.join(
             alerts.alerts.select("alert_id", "valid_from", "valid_to"), on="alert_id", how="left", maintain_order="left"
         )
-        index = cgi_match.PlateIndex(table)
+        index = cgi_match.PlateIndex(table.select("alert_id", "plate", "country", "valid_from", "valid_to"))
         refused = index.rejects
         name = alerts.files["plates"].name if "plates" in alerts.files else "plates"
-        rejects = make_rejects(
-            name, refused["row"].cast(pl.Int64), refused["reason"], record_ids=refused["alert_id"], field="plate"
-        )
+        # The index numbers rows of the table it was given; report the row of the alert-set file instead.
+        source_rows = table["source_row"].gather(refused["row"].cast(pl.UInt32))
+        rejects = make_rejects(name, source_rows, refused["reason"], record_ids=refused["alert_id"], field="plate")
         return BuiltIndex(index, len(index), rejects)
 
     def match_chunk(self, index: Any, chunk: pl.DataFrame, options: dict[str, Any], at: datetime) -> ChunkResult:
@@ -107,7 +107,7 @@ class PlateSearch(Modality):
         )
         found: pl.DataFrame = result.hits
         if found.is_empty():
-            return ChunkResult(empty_raw_hits(), rejects)
+            return ChunkResult(empty_raw_hits(), rejects, refused["read_id"].cast(pl.String))
         found = found.with_columns(pl.col("read_id").cast(pl.String), pl.col("alert_id").cast(pl.String))
         found = found.join(chunk.select("read_id", "probe_row"), on="read_id", how="left", maintain_order="left")
         keys_r = normalize_plates(found["read_plate"], keep_wildcards=True)["plate_key"]
@@ -127,4 +127,4 @@ class PlateSearch(Modality):
             pl.col("score").cast(pl.Float64),
             details_json(evidence).alias("details"),
         ).cast(RAW_HIT_SCHEMA)  # type: ignore[arg-type]
-        return ChunkResult(hits, rejects)
+        return ChunkResult(hits, rejects, refused["read_id"].cast(pl.String))

@@ -13,7 +13,7 @@ from cgi_match.jobs import Accountability
 
 @click.command()
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--max-rows", default=500, show_default=True, help="Hits shown per urgency group (all are counted).")
+@click.option("--max-rows", default=200, show_default=True, help="Hits shown per urgency group (all are counted).")
 @job_options
 def report(folder: Path, max_rows: int, who: Accountability, audit_log: Path | None) -> None:
     """Write FOLDER/report.html from FOLDER's hits.parquet, rejects.parquet and summary.json (works offline)."""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from cgi_match import __version__
+from cgi_match._core import __version__
 from cgi_match.alerts import CATEGORIES
 from cgi_match.errors import InvalidInputError, StorageError
 from cgi_match.jobs import Accountability, audited_job
@@ -40,7 +40,7 @@ svg.chart{font:11px sans-serif;background:#fff;border:1px solid #e4e4e4}svg .ct{
 svg .axis{stroke:#444}svg .frame{fill:none;stroke:#999}.details{font-size:12px}
 .u0{border-left:6px solid #b00020}.u1{border-left:6px solid #e65100}.u2{border-left:6px solid #f9a825}
 .u3{border-left:6px solid #1565c0}.u4{border-left:6px solid #6a1b9a}.u5{border-left:6px solid #2e7d32}
-.u6{border-left:6px solid #757575}
+.u6{border-left:6px solid #757575}details{margin:6px 0;padding-left:6px}summary{cursor:pointer;padding:4px 0}
 """
 
 
@@ -79,7 +79,7 @@ def _details(text: str | None) -> str:
         return escape(text)
     if not isinstance(obj, dict):
         return escape(str(obj))
-    return "; ".join(f"{escape(str(k))}: {escape(str(v))}" for k, v in obj.items() if v is not None)
+    return "; ".join(f"{escape(str(k))}: {escape(str(v))}" for k, v in obj.items() if v is not None and v != "")
 
 
 def counts_table(counts: dict[str, dict[str, Any]]) -> str:
@@ -104,7 +104,7 @@ def counts_table(counts: dict[str, dict[str, Any]]) -> str:
 def _hits_by_urgency(hits: pl.DataFrame, max_rows: int) -> str:
     if hits.is_empty():
         return "<p>No hits.</p>"
-    out = []
+    out: list[str] = []
     cats = list(CATEGORIES) + sorted(set(hits["category"].drop_nulls().unique().to_list()) - set(CATEGORIES))
     header = ["hit", "modality", "probe", "alert", "kind", "score", "action", "country", "source", "evidence"]
     for rank, cat in enumerate(cats):
@@ -129,10 +129,12 @@ def _hits_by_urgency(hits: pl.DataFrame, max_rows: int) -> str:
             else ""
         )
         head = "".join(f"<th>{escape(h)}</th>" for h in header)
+        # <details> folds a group without any script; the most urgent group present starts open.
+        state = " open" if not out else ""
         out.append(
-            f'<section class="u{min(rank, 6)}"><h3>&nbsp;{escape(cat)} — {group.height:,} hit(s)</h3>'
-            f'<p class="muted">&nbsp;{escape(CATEGORIES.get(cat, "category outside the documented list"))}</p>'
-            f"<table><tr>{head}</tr>{''.join(rows)}</table>{more}</section>"
+            f'<details class="u{min(rank, 6)}"{state}><summary><b>{escape(cat)} — {group.height:,} hit(s)</b>'
+            f' <span class="muted">{escape(CATEGORIES.get(cat, "category outside the documented list"))}</span>'
+            f"</summary><table><tr>{head}</tr>{''.join(rows)}</table>{more}</details>"
         )
     return "".join(out)
 
@@ -162,7 +164,7 @@ def _evaluation(evaluation: dict[str, dict[str, Any]]) -> str:
     return table + f'<div class="charts">{det}</div>'
 
 
-def render_report(folder: str | os.PathLike[str], *, max_rows: int = 500) -> str:
+def render_report(folder: str | os.PathLike[str], *, max_rows: int = 200) -> str:
     """The report of the job in ``folder`` as one HTML string (nothing is written)."""
     root = Path(folder)
     hits, rejects, summary = _read(root)
@@ -218,11 +220,11 @@ def render_report(folder: str | os.PathLike[str], *, max_rows: int = 500) -> str
         "<h3>Alert set</h3>"
         f'<p class="muted">version <code>{escape(str(alert_set.get("version")))}</code></p>'
         f"{_table(['table', 'in', 'kept', 'rejected'], alert_rows, {1, 2, 3})}"
-        f"<h2>Hits by urgency ({hits.height:,})</h2>"
-        "<p>Most urgent category first; within it, by action urgency, then score.</p>"
-        f"{_hits_by_urgency(hits, max_rows)}"
         f'<h2>Charts</h2><div class="charts">{charts}</div>'
         f"<h2>Accuracy against ground truth</h2>{_evaluation(summary.get('evaluation', {}))}"
+        f"<h2>Hits by urgency ({hits.height:,})</h2>"
+        "<p>Most urgent category first; within it, by action urgency, then score. Click a category to open it.</p>"
+        f"{_hits_by_urgency(hits, max_rows)}"
         f"<h2>Rejects ({rejects.height:,} rows)</h2>{rej_html}"
         f"<h2>Parameters</h2><pre>{escape(json.dumps(summary.get('parameters', {}), indent=2, sort_keys=True))}</pre>"
         "<h2>Inputs and checksums</h2>"
@@ -239,7 +241,7 @@ def write_report(
     who: Accountability,
     *,
     audit_log: str | os.PathLike[str] | None = None,
-    max_rows: int = 500,
+    max_rows: int = 200,
 ) -> Path:
     """Writes ``folder/report.html`` atomically; audited (it discloses the hits it shows)."""
     root = Path(folder)

@@ -90,13 +90,17 @@ def det_curve(
     pts_all = [(f, n) for pts in series.values() for f, n in pts]
     if not pts_all:
         return f'<p class="empty">{escape(title)}: no ground truth.</p>'
-    floor = 1e-9
-    fx = [math.log10(max(f, floor)) for f, _ in pts_all]
-    fy = [math.log10(max(n, 1e-4)) for _, n in pts_all]
-    x0, x1 = math.floor(min(fx)), max(math.ceil(max(fx)), math.floor(min(fx)) + 1)
-    y0, y1 = math.floor(min(fy)), max(0, math.ceil(max(fy)))
+    # A rate of 0 has no logarithm: such points sit on the left (or bottom) edge, one decade below the
+    # smallest positive rate seen, and the caption says so.
+    pos_f = [f for f, _ in pts_all if f > 0]
+    pos_n = [n for _, n in pts_all if n > 0]
+    x0 = math.floor(math.log10(min(pos_f))) - 1 if pos_f else -6
+    y0 = math.floor(math.log10(min(pos_n))) - 1 if pos_n else -4
+    x1 = max(math.ceil(math.log10(max(pos_f))) if pos_f else x0 + 1, x0 + 1)
+    y1 = 0
     if y1 <= y0:
         y0 = y1 - 1
+    floor, floor_n = 10.0**x0, 10.0**y0
     left, right, top, bottom = 52, 12, 24, 40
     pw, ph = width - left - right, height - top - bottom
 
@@ -104,12 +108,13 @@ def det_curve(
         return left + pw * (math.log10(max(v, floor)) - x0) / (x1 - x0)
 
     def sy(v: float) -> float:
-        return top + ph - ph * (math.log10(max(v, 1e-4)) - y0) / (y1 - y0)
+        return top + ph - ph * (math.log10(max(v, floor_n)) - y0) / (y1 - y0)
 
     parts = [
         f'<text x="{left}" y="16" class="ct">{escape(title)}</text>',
         f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" class="frame"/>',
-        f'<text x="{left + pw / 2:.0f}" y="{height - 6}" text-anchor="middle">false match rate (log)</text>',
+        f'<text x="{left + pw / 2:.0f}" y="{height - 6}" text-anchor="middle">'
+        "false match rate (log; a rate of 0 is drawn on the edge)</text>",
         f'<text x="12" y="{top + ph / 2:.0f}" transform="rotate(-90 12 {top + ph / 2:.0f})" '
         'text-anchor="middle">false non-match rate (log)</text>',
     ]
@@ -123,6 +128,9 @@ def det_curve(
         colour = PALETTE[k % len(PALETTE)]
         line = " ".join(f"{sx(f):.1f},{sy(n):.1f}" for f, n in sorted(pts))
         parts.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        parts += [
+            f'<rect x="{sx(f) - 2:.1f}" y="{sy(n) - 2:.1f}" width="4" height="4" fill="{colour}"/>' for f, n in pts
+        ]
         parts.append(
             f'<rect x="{left + pw - 130}" y="{top + 6 + k * 16}" width="10" height="10" fill="{colour}"/>'
             f'<text x="{left + pw - 116}" y="{top + 15 + k * 16}">{escape(name)}</text>'

@@ -8,7 +8,8 @@
 //! 360/256°), quality (1) — then the extended data block length (2) and that many bytes, skipped.
 
 use super::record::Cursor;
-use super::template::{FingerPosition, MinutiaKind, Template, INTERNAL_PPI, MAX_MINUTIAE};
+use super::template::Template;
+use super::view::{check_same_frame, ppi_to_cm, read_views, write_views, ImageFrame, ViewFormat};
 use crate::error::{MatchError, MatchResult};
 
 /// Format identifier at the start of every ISO 19794-2 record.
@@ -17,9 +18,8 @@ pub const MAGIC: &[u8; 4] = b"FMR\0";
 pub const VERSION_2005: &[u8; 4] = b" 20\0";
 /// Most finger views one record may hold; the count is one byte, real records carry 1–10.
 pub const MAX_VIEWS: usize = 255;
-/// ISO angle unit: 360/256 degrees.
-const ANGLE_UNIT_DEG: f32 = 360.0 / 256.0;
-const CM_PER_INCH: f32 = 2.54;
+/// ISO angle unit: 360/256 degrees, every byte value valid.
+const FORMAT: ViewFormat = ViewFormat { angle_unit_deg: 360.0 / 256.0, angle_codes: 256 };
 
 /// True when `data` starts like an ISO 19794-2:2005 record (used by format detection).
 pub fn looks_like(data: &[u8]) -> bool {
@@ -48,62 +48,13 @@ pub fn read(data: &[u8]) -> MatchResult<Vec<Template>> {
     c.u16("capture equipment")?;
     let width = c.u16("image width")?;
     let height = c.u16("image height")?;
-    let res_at = c.offset();
-    let res_x_cm = c.u16("x resolution")?;
-    let res_y_cm = c.u16("y resolution")?;
-    if res_x_cm == 0 || res_y_cm == 0 {
-        return Err(MatchError::format(0, "x resolution", res_at, "resolution is zero"));
-    }
+    let frame = ImageFrame::read_resolution(&mut c, width, height)?;
     let views = c.u8("number of finger views")? as usize;
     c.u8("reserved")?;
     if views == 0 {
-        return Err(c.error("number of finger views", "record has no finger view"));
+        return Err(MatchError::format(0, "number of finger views", c.offset() - 2, "record has no finger view"));
     }
-    let (res_x, res_y) = (f32::from(res_x_cm) * CM_PER_INCH, f32::from(res_y_cm) * CM_PER_INCH);
-    let mut out = Vec::with_capacity(views);
-    for view in 0..views {
-        c.record = view;
-        let finger_at = c.offset();
-        let finger = FingerPosition::new(c.u8("finger position")?)
-            .map_err(|e| MatchError::format(view, "finger position", finger_at, e.to_string()))?;
-        let view_impression = c.u8("view number / impression type")?;
-        let view_quality = c.u8("finger quality")?;
-        if view_quality > 100 {
-            return Err(c.error("finger quality", format!("{view_quality} is above 100")));
-        }
-        let count = c.u8("number of minutiae")? as usize;
-        let mut source = Vec::with_capacity(count);
-        for _ in 0..count {
-            let at = c.offset();
-            let tx = c.u16("minutia type / x")?;
-            let ry = c.u16("minutia y")?;
-            let angle = c.u8("minutia angle")?;
-            let quality = c.u8("minutia quality")?;
-            let (x, y) = (tx & 0x3FFF, ry & 0x3FFF);
-            if x >= width.max(1) || y >= height.max(1) {
-                return Err(MatchError::format(
-                    view,
-                    "minutia x / y",
-                    at,
-                    format!("({x}, {y}) lies outside the {width}×{height} image"),
-                ));
-            }
-            if quality > 100 {
-                return Err(MatchError::format(view, "minutia quality", at + 5, format!("{quality} is above 100")));
-            }
-            let kind = MinutiaKind::from_code((tx >> 14) as u8);
-            source.push((f32::from(x), f32::from(y), f32::from(angle) * ANGLE_UNIT_DEG, kind, quality));
-        }
-        let ext_len = c.u16("extended data block length")? as usize;
-        c.skip(ext_len, "extended data block")?;
-        let mut t = Template::from_source(&source, res_x, res_y).map_err(|e| c.error("finger view", e.to_string()))?;
-        t.finger = finger;
-        t.width = width;
-        t.height = height;
-        t.view_quality = view_quality;
-        t.impression = view_impression & 0x0F;
-        out.push(t);
-    }
+    let out = read_views(&mut c, views, frame, FORMAT)?;
     if c.remaining() != 0 {
         return Err(c.error("end of record", format!("{} bytes after the last finger view", c.remaining())));
     }
@@ -120,6 +71,7 @@ pub fn write(views: &[Template]) -> MatchResult<Vec<u8>> {
             views.len()
         )));
     }
+    check_same_frame(views)?;
     let res_x_cm = ppi_to_cm(first.resolution_x_ppi)?;
     let res_y_cm = ppi_to_cm(first.resolution_y_ppi)?;
     let mut out = Vec::with_capacity(24 + views.iter().map(|v| 6 + 6 * v.minutiae.len()).sum::<usize>());
@@ -133,46 +85,16 @@ pub fn write(views: &[Template]) -> MatchResult<Vec<u8>> {
     out.extend_from_slice(&res_y_cm.to_be_bytes());
     out.push(views.len() as u8);
     out.push(0);
-    for (i, v) in views.iter().enumerate() {
-        if v.minutiae.len() > MAX_MINUTIAE {
-            return Err(MatchError::invalid(format!(
-                "view {i}: {} minutiae, at most {MAX_MINUTIAE}",
-                v.minutiae.len()
-            )));
-        }
-        out.push(v.finger.0);
-        out.push(v.impression & 0x0F);
-        out.push(v.view_quality.min(100));
-        out.push(v.minutiae.len() as u8);
-        let (sx, sy) = (v.resolution_x_ppi / INTERNAL_PPI, v.resolution_y_ppi / INTERNAL_PPI);
-        for m in &v.minutiae {
-            let x = (m.x * sx).round().clamp(0.0, f32::from(v.width.saturating_sub(1)).min(16383.0)) as u16;
-            let y = (m.y * sy).round().clamp(0.0, f32::from(v.height.saturating_sub(1)).min(16383.0)) as u16;
-            let angle = (m.angle.to_degrees() / ANGLE_UNIT_DEG).round() as u32 % 256;
-            out.extend_from_slice(&((u16::from(m.kind.code()) << 14) | x).to_be_bytes());
-            out.extend_from_slice(&y.to_be_bytes());
-            out.push(angle as u8);
-            out.push(m.quality.min(100));
-        }
-        out.extend_from_slice(&0_u16.to_be_bytes());
-    }
+    write_views(&mut out, views, FORMAT)?;
     let len = u32::try_from(out.len()).map_err(|_| MatchError::invalid("record longer than 4 GiB"))?;
     out[8..12].copy_from_slice(&len.to_be_bytes());
     Ok(out)
 }
 
-fn ppi_to_cm(ppi: f32) -> MatchResult<u16> {
-    let cm = (ppi / CM_PER_INCH).round();
-    if (1.0..=f32::from(u16::MAX)).contains(&cm) {
-        Ok(cm as u16)
-    } else {
-        Err(MatchError::invalid(format!("resolution {ppi} ppi cannot be written")))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finger::MinutiaKind;
 
     /// A two-minutia record built by hand from the layout in the module doc.
     fn sample() -> Vec<u8> {

@@ -3,6 +3,7 @@
 
 use std::f32::consts::TAU;
 
+use super::record::Cursor;
 use crate::error::{MatchError, MatchResult};
 
 /// Resolution of the internal frame; FBI/ISO reference resolution for rolled and plain impressions.
@@ -123,6 +124,89 @@ impl Template {
     }
 }
 
+/// Magic number of the exact snapshot of a template (pickling, caches): "CGMT", then a format version.
+pub const SNAPSHOT_MAGIC: &[u8; 4] = b"CGMT";
+/// Version of the snapshot layout written by [`Template::to_snapshot`].
+pub const SNAPSHOT_VERSION: u16 = 1;
+
+impl Template {
+    /// An exact, versioned binary copy of the template (every `f32` bit for bit), unlike the interchange
+    /// formats, which round positions to source pixels and angles to their unit. Layout, big-endian: magic
+    /// (4), version (2), x and y resolution (f32 + f32), width, height (u16 + u16), finger position,
+    /// view quality, impression type, minutia count (u8 each), then per minutia x, y, angle (f32 each),
+    /// kind, quality (u8 each).
+    pub fn to_snapshot(&self) -> Vec<u8> {
+        let n = self.minutiae.len().min(MAX_MINUTIAE);
+        let mut out = Vec::with_capacity(22 + 14 * n);
+        out.extend_from_slice(SNAPSHOT_MAGIC);
+        out.extend_from_slice(&SNAPSHOT_VERSION.to_be_bytes());
+        out.extend_from_slice(&self.resolution_x_ppi.to_bits().to_be_bytes());
+        out.extend_from_slice(&self.resolution_y_ppi.to_bits().to_be_bytes());
+        out.extend_from_slice(&self.width.to_be_bytes());
+        out.extend_from_slice(&self.height.to_be_bytes());
+        out.extend_from_slice(&[self.finger.0, self.view_quality, self.impression, n as u8]);
+        for m in &self.minutiae[..n] {
+            out.extend_from_slice(&m.x.to_bits().to_be_bytes());
+            out.extend_from_slice(&m.y.to_bits().to_be_bytes());
+            out.extend_from_slice(&m.angle.to_bits().to_be_bytes());
+            out.extend_from_slice(&[m.kind.code(), m.quality]);
+        }
+        out
+    }
+
+    /// Reads [`Template::to_snapshot`] back, checking every value as the format readers do.
+    pub fn from_snapshot(data: &[u8]) -> MatchResult<Template> {
+        let mut c = Cursor::new(data);
+        if c.bytes(4, "snapshot magic")? != SNAPSHOT_MAGIC {
+            return Err(MatchError::format(0, "snapshot magic", 0, "not a cgi-match template snapshot"));
+        }
+        let version = c.u16("snapshot version")?;
+        if version != SNAPSHOT_VERSION {
+            return Err(MatchError::format(0, "snapshot version", 4, format!("version {version} is not supported")));
+        }
+        let res_x = f32::from_bits(c.u32("x resolution")?);
+        let res_y = f32::from_bits(c.u32("y resolution")?);
+        check_resolution(res_x)
+            .and(check_resolution(res_y))
+            .map_err(|e| MatchError::format(0, "resolution", 6, e.to_string()))?;
+        let width = c.u16("image width")?;
+        let height = c.u16("image height")?;
+        let finger_at = c.offset();
+        let finger = FingerPosition::new(c.u8("finger position")?)
+            .map_err(|e| MatchError::format(0, "finger position", finger_at, e.to_string()))?;
+        let view_quality = c.u8("finger quality")?;
+        let impression = c.u8("impression type")?;
+        let n = c.u8("number of minutiae")? as usize;
+        let mut minutiae = Vec::with_capacity(n);
+        for _ in 0..n {
+            let at = c.offset();
+            let x = f32::from_bits(c.u32("minutia x")?);
+            let y = f32::from_bits(c.u32("minutia y")?);
+            let angle = f32::from_bits(c.u32("minutia angle")?);
+            let kind = c.u8("minutia type")?;
+            let quality = c.u8("minutia quality")?;
+            let ok = x.is_finite() && y.is_finite() && x >= 0.0 && y >= 0.0 && (0.0..TAU).contains(&angle);
+            if !ok || kind > 2 || quality > 100 || view_quality > 100 {
+                return Err(MatchError::format(0, "minutia", at, "value out of range"));
+            }
+            minutiae.push(Minutia { x, y, angle, kind: MinutiaKind::from_code(kind), quality });
+        }
+        if c.remaining() != 0 {
+            return Err(c.error("end of snapshot", format!("{} bytes after the last minutia", c.remaining())));
+        }
+        Ok(Template {
+            minutiae,
+            finger,
+            width,
+            height,
+            resolution_x_ppi: res_x,
+            resolution_y_ppi: res_y,
+            view_quality,
+            impression,
+        })
+    }
+}
+
 /// Brings any finite angle into `[0, 2π)`.
 pub fn wrap_angle(radians: f32) -> f32 {
     let a = radians.rem_euclid(TAU);
@@ -162,6 +246,21 @@ mod tests {
         assert!(Template::from_source(&[], 0.0, 500.0).is_err());
         let many = vec![(1.0, 1.0, 0.0, MinutiaKind::Other, 0); 256];
         assert!(Template::from_source(&many, 500.0, 500.0).is_err());
+    }
+
+    #[test]
+    fn snapshots_are_exact_and_checked() {
+        let mut t = Template::from_source(&[(100.3, 50.7, 91.3, MinutiaKind::Bifurcation, 60)], 569.0, 500.0).unwrap();
+        t.finger = FingerPosition(7);
+        t.width = 300;
+        let bytes = t.to_snapshot();
+        assert_eq!(Template::from_snapshot(&bytes).unwrap(), t);
+        for n in 0..bytes.len() {
+            assert!(Template::from_snapshot(&bytes[..n]).is_err());
+        }
+        let mut bad = bytes.clone();
+        bad[bytes.len() - 1] = 101;
+        assert!(Template::from_snapshot(&bad).is_err());
     }
 
     #[test]

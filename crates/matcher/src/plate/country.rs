@@ -141,23 +141,30 @@ fn is_iso_alpha2(code: &[u8]) -> bool {
 /// text is neither an alpha-2 code nor a vehicle code (the row then goes to rejects).
 #[allow(clippy::result_unit_err)] // the only failure is "not a country"; the caller attaches the reason
 pub fn normalise_country(text: &str) -> Result<Country, ()> {
-    // "D.", "g b", "nl " are seen in exports: drop separators, compare in upper case.
-    let code: Vec<u8> =
-        text.bytes().filter(|b| !matches!(b, b' ' | b'.' | b'-' | b'_')).map(|b| b.to_ascii_uppercase()).collect();
+    // "D.", "g b", "nl " are seen in exports: drop separators, compare in upper case. No code is longer than
+    // three letters, so a fixed buffer avoids an allocation per read.
+    let mut buf = [0_u8; 3];
+    let mut len = 0_usize;
+    for b in text.bytes().filter(|b| !matches!(b, b' ' | b'.' | b'-' | b'_')) {
+        let slot = buf.get_mut(len).ok_or(())?;
+        if !b.is_ascii_alphabetic() {
+            return Err(());
+        }
+        *slot = b.to_ascii_uppercase();
+        len += 1;
+    }
+    let code = &buf[..len];
     if code.is_empty() {
         return Ok(Country::UNKNOWN);
     }
-    if !code.iter().all(u8::is_ascii_uppercase) {
-        return Err(());
-    }
-    if let [a, b] = code[..] {
-        if is_iso_alpha2(&code) {
+    if let [a, b] = *code {
+        if is_iso_alpha2(code) {
             return Ok(Country::from_code([a, b]));
         }
     }
     VEHICLE_CODES
         .iter()
-        .find(|(vehicle, _)| vehicle.as_bytes() == code.as_slice())
+        .find(|(vehicle, _)| vehicle.as_bytes() == code)
         .and_then(|(_, iso)| <[u8; 2]>::try_from(iso.as_bytes()).ok())
         .map(Country::from_code)
         .ok_or(())

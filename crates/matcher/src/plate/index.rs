@@ -265,6 +265,38 @@ impl Strings {
     }
 }
 
+/// Keys up to this many UTF-8 bytes are stored inside [`Hot`] (every ASCII plate key is).
+const INLINE_KEY: usize = 12;
+/// [`Hot::len`] of a key stored only in [`PlateIndex::keys`].
+const LONG_KEY: u8 = u8::MAX;
+
+/// The per-alert fields a read touches, together: validity, country, and the key itself when short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C, align(32))]
+pub(super) struct Hot {
+    pub(super) from: i64,
+    pub(super) to: i64,
+    key: [u8; INLINE_KEY],
+    len: u8,
+    pattern: bool,
+    pub(super) country: Country,
+}
+
+impl Hot {
+    fn new(key: &str, country: Country, from: i64, to: i64) -> Self {
+        let bytes = key.as_bytes();
+        let mut inline = [0_u8; INLINE_KEY];
+        let len = if let Some(slot) = inline.get_mut(..bytes.len()) {
+            slot.copy_from_slice(bytes);
+            bytes.len() as u8
+        } else {
+            LONG_KEY
+        };
+        let pattern = bytes.iter().any(|&b| b == b'?' || b == b'*');
+        Hot { from, to, key: inline, len, pattern, country }
+    }
+}
+
 /// Immutable, `Send + Sync` index of plate alerts; share it with `Arc`.
 #[derive(Debug)]
 pub struct PlateIndex {
@@ -273,9 +305,8 @@ pub struct PlateIndex {
     pub(super) ids: Strings,
     /// Normalised keys in dense order (patterns keep `?` / `*`).
     pub(super) keys: Strings,
-    pub(super) country: Vec<Country>,
-    pub(super) valid_from: Vec<i64>,
-    pub(super) valid_to: Vec<i64>,
+    /// What matching reads of each alert, packed into one 32-byte record (one cache line access).
+    pub(super) hot: Vec<Hot>,
     /// Input row of each dense alert.
     pub(super) row: Vec<u32>,
     /// Refused input rows and their [`PlateReject`] codes, in row order.
@@ -286,8 +317,6 @@ pub struct PlateIndex {
     pub(super) attachment: Vec<u8>,
     /// Dense numbers of wildcard alerts.
     pub(super) patterns: Vec<u32>,
-    /// True for wildcard alerts, by dense number.
-    pub(super) is_pattern: Vec<bool>,
     /// Folded key → literal alerts: exact and OCR candidates.
     folded: Neighbourhood,
     /// Folded keys with up to 1 (resp. 2) deletions → literal alerts: edit candidates, built on first use.
@@ -388,22 +417,28 @@ impl PlateIndex {
         source_rows: u64,
         attachment: Vec<u8>,
     ) -> Self {
-        let is_pattern: Vec<bool> =
-            (0..keys.len()).map(|a| keys.bytes(a).iter().any(|&b| b == b'?' || b == b'*')).collect();
-        let patterns = is_pattern.iter().enumerate().filter(|(_, &p)| p).map(|(a, _)| a as u32).collect();
+        let hot: Vec<Hot> = (0..keys.len())
+            .map(|a| {
+                let get = |v: &[i64], d: i64| v.get(a).copied().unwrap_or(d);
+                Hot::new(
+                    keys.get(a),
+                    country.get(a).copied().unwrap_or_default(),
+                    get(&valid_from, i64::MIN),
+                    get(&valid_to, i64::MAX),
+                )
+            })
+            .collect();
+        let patterns = hot.iter().enumerate().filter(|(_, h)| h.pattern).map(|(a, _)| a as u32).collect();
         let mut index = PlateIndex {
             classes,
             ids,
             keys,
-            country,
-            valid_from,
-            valid_to,
+            hot,
             row,
             rejects,
             source_rows,
             attachment,
             patterns,
-            is_pattern,
             folded: Neighbourhood::default(),
             edit: [OnceLock::new(), OnceLock::new()],
         };
@@ -416,7 +451,7 @@ impl PlateIndex {
         let entries: Vec<(u64, u32)> = (0..self.len())
             .into_par_iter()
             .with_min_len(4096)
-            .filter(|&a| !self.is_pattern[a])
+            .filter(|&a| !self.hot[a].pattern)
             .flat_map_iter(|a| {
                 let folded = self.folded_key(a);
                 let mut out = Vec::with_capacity(1 + folded.len() * depth);
@@ -505,12 +540,10 @@ impl PlateIndex {
     pub fn heap_bytes(&self) -> usize {
         self.ids.heap_bytes()
             + self.keys.heap_bytes()
-            + self.country.capacity() * 2
-            + (self.valid_from.capacity() + self.valid_to.capacity()) * 8
+            + self.hot.capacity() * std::mem::size_of::<Hot>()
             + self.row.capacity() * 4
             + self.rejects.capacity() * 8
             + self.patterns.capacity() * 4
-            + self.is_pattern.capacity()
             + self.folded.heap_bytes()
             + self.edit.iter().filter_map(OnceLock::get).map(Neighbourhood::heap_bytes).sum::<usize>()
     }
@@ -585,20 +618,51 @@ impl PlateIndex {
         let t = reads.seen_at.and_then(|c| c.get(i)).unwrap_or(opts.at);
         let read = KeyChars::new(&s.key).ok_or(PlateReject::TooLong)?;
         let allowed = |a: usize| {
-            opts.country_policy.allows(country, self.country[a]) && self.valid_from[a] <= t && t <= self.valid_to[a]
+            let h = &self.hot[a];
+            opts.country_policy.allows(country, h.country) && h.from <= t && t <= h.to
         };
         if read.is_pattern() {
             if read.literals() == 0 {
                 return Err(PlateReject::PatternWithoutCharacters);
             }
             let score = read.literals() as f32;
-            for a in 0..self.len() {
-                if self.is_pattern[a] || !allowed(a) {
-                    continue;
+            let chars = read.as_slice();
+            let single_unknown = match (chars.iter().filter(|&&c| c == '?').count(), chars.contains(&'*')) {
+                (1, false) => chars.iter().position(|&c| c == '?'),
+                _ => None,
+            };
+            if let Some(p) = single_unknown {
+                // ANPR systems write `?` for one unreadable character. Any alert that matches has the read's
+                // literal characters around position p, so its folded key with p deleted is in the edit-1
+                // deletion table under the same hash as the read's folded literals: look it up there instead
+                // of scanning every alert.
+                let table = self.edit_table(1);
+                let literal = chars.iter().enumerate().filter(|&(i, _)| i != p).map(|(_, &c)| self.classes.fold(c));
+                s.candidates.clear();
+                table.get_into(hash_chars(literal), &mut s.candidates);
+                s.candidates.sort_unstable();
+                s.candidates.dedup();
+                for &a in &s.candidates {
+                    let a = a as usize;
+                    if self.hot[a].pattern || !allowed(a) {
+                        continue;
+                    }
+                    if let Some(alert) = KeyChars::new(self.keys.get(a)) {
+                        if wildcard_matches(chars, alert.as_slice()) {
+                            s.found.push((score_share(score, alert.len()), a as u32, MatchKind::Wildcard, 0));
+                        }
+                    }
                 }
-                if let Some(alert) = KeyChars::new(self.keys.get(a)) {
-                    if wildcard_matches(read.as_slice(), alert.as_slice()) {
-                        s.found.push((score_share(score, alert.len()), a as u32, MatchKind::Wildcard, 0));
+            } else {
+                // Patterns with `*` or several `?` (witness descriptions) are rare: scan every alert.
+                for a in 0..self.len() {
+                    if self.hot[a].pattern || !allowed(a) {
+                        continue;
+                    }
+                    if let Some(alert) = KeyChars::new(self.keys.get(a)) {
+                        if wildcard_matches(chars, alert.as_slice()) {
+                            s.found.push((score_share(score, alert.len()), a as u32, MatchKind::Wildcard, 0));
+                        }
                     }
                 }
             }
@@ -609,8 +673,10 @@ impl PlateIndex {
             let fuzzy = read.len() >= opts.min_fuzzy_length;
             if opts.max_edits > 0 && fuzzy {
                 let table = self.edit_table(opts.max_edits);
-                let cands = &mut s.candidates;
-                for_each_deletion(folded.as_slice(), opts.max_edits as usize, |h| table.get_into(h, cands));
+                s.hashes.clear();
+                let hashes = &mut s.hashes;
+                for_each_deletion(folded.as_slice(), opts.max_edits as usize, |h| hashes.push(h));
+                table.get_many_into(&s.hashes, &mut s.ranges, &mut s.candidates);
                 s.candidates.sort_unstable();
                 s.candidates.dedup();
             } else {
@@ -646,6 +712,15 @@ impl PlateIndex {
         Ok(())
     }
 
+    /// Key bytes of dense alert `a`, from the hot record when short.
+    #[inline]
+    fn key_bytes(&self, a: usize) -> &[u8] {
+        match self.hot.get(a) {
+            Some(h) if h.len != LONG_KEY => &h.key[..usize::from(h.len)],
+            _ => self.keys.bytes(a),
+        }
+    }
+
     /// Kind, distance (half-edits) and score of literal read `read` against literal alert `a`, if it hits.
     fn classify(
         &self,
@@ -654,11 +729,11 @@ impl PlateIndex {
         a: usize,
         opts: &MatchOptions,
     ) -> Option<(MatchKind, u32, f32)> {
-        let alert_bytes = self.keys.bytes(a);
+        let alert_bytes = self.key_bytes(a);
         if alert_bytes == read_bytes {
             return Some((MatchKind::Exact, 0, 1.0));
         }
-        let alert = KeyChars::new(self.keys.get(a))?;
+        let alert = KeyChars::new(std::str::from_utf8(alert_bytes).ok()?)?;
         classify_fuzzy(read, &alert, &self.classes, opts)
     }
 }
@@ -712,6 +787,8 @@ fn country_of(column: Option<&StrColumn<'_>>, i: usize) -> Result<Country, Plate
 #[derive(Default)]
 struct Scratch {
     key: String,
+    hashes: Vec<u64>,
+    ranges: Vec<(u32, u32)>,
     candidates: Vec<u32>,
     found: Vec<(f32, u32, MatchKind, u32)>,
 }

@@ -79,10 +79,10 @@ impl PlateIndex {
             put_u32(&mut body, strings.data.len() as u32);
             body.extend_from_slice(&strings.data);
         }
-        for c in &self.country {
-            body.extend_from_slice(&c.0.to_le_bytes());
+        for h in &self.hot {
+            body.extend_from_slice(&h.country.0.to_le_bytes());
         }
-        for v in self.valid_from.iter().chain(&self.valid_to) {
+        for v in self.hot.iter().map(|h| h.from).chain(self.hot.iter().map(|h| h.to)) {
             body.extend_from_slice(&v.to_le_bytes());
         }
         for &r in &self.row {
@@ -145,6 +145,8 @@ impl PlateIndex {
         if crc32(content) != stored {
             return Err(MatchError::IndexFile("checksum mismatch: the file is corrupted".into()));
         }
+        // From here on the reader sees only the checksummed content, never the checksum itself.
+        r.buf = content;
 
         let class_count = r.u32("OCR class count")?;
         if class_count > 1024 {
@@ -198,8 +200,8 @@ impl PlateIndex {
         let source_rows = r.u64("source rows")?;
         let attachment_len = r.u64("attachment length")?;
         let attachment = r.take(usize::try_from(attachment_len).unwrap_or(usize::MAX), "attachment")?.to_vec();
-        if r.remaining() != 4 {
-            return Err(r.error("checksum", format!("{} unexpected bytes before the checksum", r.remaining() - 4)));
+        if r.remaining() != 0 {
+            return Err(r.error("checksum", format!("{} unexpected bytes before the checksum", r.remaining())));
         }
         // Content checks: every key is a normalised plate, ids are present, validity windows are not empty.
         for a in 0..m {
@@ -325,6 +327,28 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A body wrapped in a valid envelope (magic, version, length, CRC), as the fuzz target builds it.
+    fn envelope(body: &[u8]) -> Vec<u8> {
+        let mut file = MAGIC.to_vec();
+        file.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        file.push(0);
+        file.extend_from_slice(&(body.len() as u64).to_le_bytes());
+        file.extend_from_slice(body);
+        let crc = crc32(&file);
+        file.extend_from_slice(&crc.to_le_bytes());
+        file
+    }
+
+    #[test]
+    fn fuzz_regression_attachment_reaching_into_the_checksum_is_an_error() {
+        // cargo-fuzz found this body: its attachment length ran over the checksum bytes, and the error
+        // message subtracted past zero.
+        let hex = "0a0000000400000030444f510300000031494c02000000325a020000003553020000003647020000003842020000003754020000003443020000005556020000004546040000000000000002000000040000000600000007000000070000006131613261336200000000070000000e000000120000001a0000001a00000031414243313233414231323343444d3f582a434231323334504845425246000047420000000000000080000000000000008000000000000000800000000000000080ffffffffffffff7fffffffffffffff7fffffffffffffff7fffffffffffffff7f000000000100000002000000030000000000000004000000000000000a00000000000000000000dd00000000";
+        let body: Vec<u8> =
+            (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+        assert!(matches!(PlateIndex::from_bytes(&envelope(&body)), Err(MatchError::IndexFile(_))));
+    }
 
     #[test]
     fn crc_of_the_check_string() {

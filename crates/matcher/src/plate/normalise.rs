@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 use unicode_normalization::char::{decompose_canonical, is_combining_mark};
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 use crate::columns::{StrColumn, StrColumnBuilder};
 
@@ -143,15 +143,120 @@ pub fn normalise_plate_into(text: &str, keep_wildcards: bool, out: &mut String) 
     if text.is_ascii() {
         return normalise_ascii(text.as_bytes(), keep_wildcards, out);
     }
+    if let Some(result) = normalise_by_table(text, keep_wildcards, out) {
+        return result;
+    }
+    out.clear();
+    normalise_general(text, keep_wildcards, out)
+}
+
+/// The full rules: control check, NFKC (skipped when the quick check says the text is already NFKC), case,
+/// look-alikes and diacritics character by character.
+fn normalise_general(text: &str, keep_wildcards: bool, out: &mut String) -> Result<(), PlateReject> {
     if text.chars().any(char::is_control) {
         return Err(PlateReject::ControlCharacter);
     }
     if text.trim().is_empty() {
         return Err(PlateReject::Empty);
     }
+    // Most non-ASCII plates (Cyrillic, Greek, umlauts) are already in NFKC: the quick check skips the
+    // composition machinery for them, with the same result.
+    let (alnum, chars) = if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+        fold_chars(text.chars(), keep_wildcards, out)
+    } else {
+        fold_chars(text.nfkc(), keep_wildcards, out)
+    };
+    if alnum == 0 && !(keep_wildcards && chars > 0) {
+        return Err(PlateReject::NoLettersOrDigits);
+    }
+    if chars > MAX_PLATE_LEN {
+        return Err(PlateReject::TooLong);
+    }
+    Ok(())
+}
+
+/// Code points below this go through the per-character table (Latin, Latin-1, Latin Extended-A/B, IPA,
+/// Greek and Cyrillic: every script whose letters appear on European plates).
+const TABLE_END: u32 = 0x500;
+/// Table entries that are not an output character.
+const T_DROP: u32 = 0x11_0000;
+const T_SLOW: u32 = 0x11_0001;
+const T_WILDCARD: u32 = 0x11_0002;
+const T_CONTROL: u32 = 0x11_0003;
+
+/// What [`normalise_general`] does to each code point below [`TABLE_END`] when it stands alone, for the
+/// characters where that is also what it does inside any text: starters (combining class 0) already in NFKC,
+/// whose folding gives at most one character. Others are marked slow and take the general path.
+fn char_table() -> &'static [u32] {
+    static TABLE: std::sync::OnceLock<Vec<u32>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        (0..TABLE_END)
+            .map(|cp| {
+                let Some(c) = char::from_u32(cp) else { return T_SLOW };
+                if c.is_control() {
+                    return T_CONTROL;
+                }
+                if c == '?' || c == '*' {
+                    return T_WILDCARD;
+                }
+                let starter = unicode_normalization::char::canonical_combining_class(c) == 0;
+                if !starter || is_nfkc_quick(std::iter::once(c)) != IsNormalized::Yes {
+                    return T_SLOW;
+                }
+                let mut out = String::new();
+                let (alnum, _) = fold_chars(std::iter::once(c), false, &mut out);
+                let mut chars = out.chars();
+                match (chars.next(), chars.next()) {
+                    (None, _) => T_DROP,
+                    (Some(o), None) if alnum == 1 => u32::from(o),
+                    _ => T_SLOW,
+                }
+            })
+            .collect()
+    })
+}
+
+/// Normalises text made only of table characters; `None` when a character needs the general path.
+fn normalise_by_table(text: &str, keep_wildcards: bool, out: &mut String) -> Option<Result<(), PlateReject>> {
+    let table = char_table();
+    let (mut alnum, mut chars, mut blank) = (0_usize, 0_usize, true);
+    for c in text.chars() {
+        let entry = *table.get(c as usize)?;
+        blank &= c.is_whitespace();
+        match entry {
+            T_SLOW => return None,
+            T_CONTROL => return Some(Err(PlateReject::ControlCharacter)),
+            T_DROP => {}
+            T_WILDCARD => {
+                if keep_wildcards {
+                    chars += 1;
+                    out.push(c);
+                }
+            }
+            o => {
+                alnum += 1;
+                chars += 1;
+                out.push(char::from_u32(o)?);
+            }
+        }
+    }
+    Some(if blank {
+        Err(PlateReject::Empty)
+    } else if alnum == 0 && !(keep_wildcards && chars > 0) {
+        Err(PlateReject::NoLettersOrDigits)
+    } else if chars > MAX_PLATE_LEN {
+        Err(PlateReject::TooLong)
+    } else {
+        Ok(())
+    })
+}
+
+/// Upper case, look-alike and diacritic folding of NFKC characters into `out`; returns the number of
+/// letters and digits and the number of characters kept.
+fn fold_chars(text: impl Iterator<Item = char>, keep_wildcards: bool, out: &mut String) -> (usize, usize) {
     let mut alnum = 0_usize;
     let mut chars = 0_usize;
-    for c in text.nfkc() {
+    for c in text {
         for upper in c.to_uppercase() {
             let mut push = |ch: char| {
                 let ch = latin_lookalike(ch).unwrap_or(ch);
@@ -177,13 +282,7 @@ pub fn normalise_plate_into(text: &str, keep_wildcards: bool, out: &mut String) 
             }
         }
     }
-    if alnum == 0 && !(keep_wildcards && chars > 0) {
-        return Err(PlateReject::NoLettersOrDigits);
-    }
-    if chars > MAX_PLATE_LEN {
-        return Err(PlateReject::TooLong);
-    }
-    Ok(())
+    (alnum, chars)
 }
 
 /// The same rules for pure ASCII text, where NFKC, case mapping and look-alike folding reduce to
@@ -338,6 +437,22 @@ mod tests {
             } else {
                 prop_assert_eq!(fast, general);
             }
+        }
+
+        #[test]
+        fn nfkc_quick_check_path_equals_full_nfkc(s in "[\\p{Cyrillic}\\p{Greek}\\p{Latin}0-9 ·\u{301}\u{FF21}-\u{FF3A}]{1,10}") {
+            let mut full = String::new();
+            fold_chars(s.nfkc(), true, &mut full);
+            if let Ok(key) = normalise_plate(&s, true) {
+                prop_assert_eq!(key, full);
+            }
+        }
+
+        #[test]
+        fn table_path_equals_general_path(s in "[\\x{20}-\\x{600}]{0,12}", w in any::<bool>()) {
+            let mut general = String::new();
+            let expected = normalise_general(&s, w, &mut general).map(|()| general);
+            prop_assert_eq!(normalise_plate(&s, w), expected);
         }
 
         #[test]

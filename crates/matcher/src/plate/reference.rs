@@ -275,6 +275,30 @@ proptest! {
     }
 
     #[test]
+    fn reads_with_one_unknown_character_equal_brute_force(
+        alerts in alerts(),
+        picks in prop::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>()), 1..30),
+        o in options(),
+    ) {
+        prop_assume!(!alerts.is_empty());
+        // Each read is an alert's plate with one character replaced by `?` (what ANPR writes when unsure).
+        let reads: Vec<Read> = picks
+            .iter()
+            .map(|(a, c)| {
+                let mut chars: Vec<char> = alerts[a.index(alerts.len())].plate.chars().collect();
+                let i = c.index(chars.len());
+                chars[i] = '?';
+                Read { plate: Some(chars.into_iter().collect()), country: None, seen_at: None }
+            })
+            .collect();
+        let classes = OcrClasses::default();
+        let index = build_index(&alerts, classes.clone());
+        let expected = brute_force(&alerts, &reads, &classes, &o);
+        let got = index_hits(&index, &reads, &o, 7);
+        prop_assert!(close(&got, &expected), "index {got:?}\nbrute force {expected:?}");
+    }
+
+    #[test]
     fn saved_and_loaded_index_gives_the_same_hits(alerts in alerts(), reads in reads(), o in options()) {
         let index = build_index(&alerts, OcrClasses::default());
         let (loaded, _) = PlateIndex::from_bytes(&index.to_bytes()).unwrap();

@@ -1,0 +1,95 @@
+//! Plate index (criterion): build time for 1M alerts, and read throughput of the core for exact, default
+//! (exact + ocr) and ocr + edit-1 matching, without the Python layer.
+#![allow(clippy::expect_used, clippy::unwrap_used)] // benchmark set-up, not input handling
+
+use cgi_match_core::columns::{StrColumn, StrColumnBuilder};
+use cgi_match_core::plate::{AlertColumns, CountryPolicy, MatchOptions, OcrClasses, PlateIndex, ReadColumns};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        // xorshift64: deterministic, no dependency.
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn pick(&mut self, alphabet: &[u8]) -> char {
+        char::from(alphabet[(self.next() % alphabet.len() as u64) as usize])
+    }
+}
+
+/// French SIV (AA-123-AA) and Belgian (1-ABC-123) plates, half each.
+fn plate(rng: &mut Rng) -> String {
+    const L: &[u8] = b"ABCDEFGHJKLMNPQRSTVWXYZ";
+    const D: &[u8] = b"0123456789";
+    let mut s = String::with_capacity(10);
+    if rng.next() % 2 == 0 {
+        for t in "LL-DDD-LL".bytes() {
+            s.push(match t {
+                b'L' => rng.pick(L),
+                b'D' => rng.pick(D),
+                _ => '-',
+            });
+        }
+    } else {
+        for t in "D-LLL-DDD".bytes() {
+            s.push(match t {
+                b'L' => rng.pick(L),
+                b'D' => rng.pick(D),
+                _ => '-',
+            });
+        }
+    }
+    s
+}
+
+fn column(values: &[String]) -> StrColumnBuilder {
+    let mut b = StrColumnBuilder::with_capacity(values.len(), values.len() * 10);
+    for v in values {
+        b.push(Some(v));
+    }
+    b
+}
+
+fn bench(c: &mut Criterion) {
+    let n_alerts = 1_000_000;
+    let n_reads = 200_000;
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let alerts: Vec<String> = (0..n_alerts).map(|_| plate(&mut rng)).collect();
+    let ids: Vec<String> = (0..n_alerts).map(|i| format!("A{i:09}")).collect();
+    // Reads: one in ten is an alert with a look-alike swap, the rest unrelated plates.
+    let reads: Vec<String> = (0..n_reads)
+        .map(|i| if i % 10 == 0 { alerts[i * 3].replace('B', "8").replace('0', "O") } else { plate(&mut rng) })
+        .collect();
+    let (ids, alerts, reads) = (column(&ids), column(&alerts), column(&reads));
+    let cols = AlertColumns {
+        alert_id: StrColumn::new(&ids.offsets, &ids.data, None).unwrap(),
+        plate: StrColumn::new(&alerts.offsets, &alerts.data, None).unwrap(),
+        country: None,
+        valid_from: None,
+        valid_to: None,
+    };
+    let mut g = c.benchmark_group("plate_index");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(n_alerts as u64));
+    g.bench_function("build_1M_alerts", |b| b.iter(|| PlateIndex::build(&cols, OcrClasses::default(), Vec::new())));
+    let index = PlateIndex::build(&cols, OcrClasses::default(), Vec::new()).unwrap();
+    index.prepare(1);
+    let read_cols =
+        ReadColumns { plate: StrColumn::new(&reads.offsets, &reads.data, None).unwrap(), country: None, seen_at: None };
+    g.throughput(Throughput::Elements(n_reads as u64));
+    for (name, ocr, edits) in [("exact", 0, 0), ("default_ocr2", 2, 0), ("ocr2_edit1", 2, 1)] {
+        let opts = MatchOptions::new(ocr, edits, 5, CountryPolicy::Lenient, 0).unwrap();
+        g.bench_function(format!("match_200k_reads_{name}"), |b| {
+            b.iter(|| index.match_reads(&read_cols, 0..n_reads, &opts).unwrap());
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
