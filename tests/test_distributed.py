@@ -205,9 +205,10 @@ def test_batch_job_on_a_cluster_writes_what_a_local_run_writes(client: Client, t
 
     who = Accountability(operator="u1", justification="cluster test", case_ref="C-7")
     log = tmp_path / "audit.jsonl"
-    local = run_job(_plate_job(tmp_path, "local"), who, audit_log=log, show_progress=False)
+    job = _plate_job(tmp_path, "job")
+    local = run_job(job, who, audit_log=log, show_progress=False, out=tmp_path / "local")
     remote = run_job(
-        _plate_job(tmp_path, "remote"), who, audit_log=log, show_progress=False, scheduler=client.scheduler.address
+        job, who, audit_log=log, show_progress=False, out=tmp_path / "remote", scheduler=client.scheduler.address
     )
     assert remote.job_id == local.job_id
     assert remote.counts == local.counts
@@ -224,7 +225,8 @@ def test_interrupted_local_job_resumes_on_a_cluster(
     from cgi_match.jobs import Accountability
 
     who = Accountability(operator="u1", justification="cluster test", case_ref="C-8")
-    clean = run_job(_plate_job(tmp_path, "clean"), who, audit_log=tmp_path / "log", show_progress=False)
+    job = _plate_job(tmp_path, "job")
+    clean = run_job(job, who, audit_log=tmp_path / "log", show_progress=False, out=tmp_path / "clean")
     original = batch.InProcessChunkRunner.run
 
     def dies_after_three(self: Any, search: Any, index: Any, chunks: Any, *args: Any) -> None:
@@ -237,11 +239,17 @@ def test_interrupted_local_job_resumes_on_a_cluster(
         original(self, search, index, first_three(), *args)
 
     monkeypatch.setattr(batch.InProcessChunkRunner, "run", dies_after_three)
-    job = _plate_job(tmp_path, "resumed")
     with pytest.raises(RuntimeError, match="killed"):
-        run_job(job, who, audit_log=tmp_path / "log", show_progress=False)
+        run_job(job, who, audit_log=tmp_path / "log", show_progress=False, out=tmp_path / "resumed")
     monkeypatch.setattr(batch.InProcessChunkRunner, "run", original)
-    resumed = run_job(job, who, audit_log=tmp_path / "log", show_progress=False, scheduler=client.scheduler.address)
+    resumed = run_job(
+        job,
+        who,
+        audit_log=tmp_path / "log",
+        show_progress=False,
+        out=tmp_path / "resumed",
+        scheduler=client.scheduler.address,
+    )
     assert resumed.resumed
     assert (tmp_path / "resumed" / "hits.parquet").read_bytes() == (tmp_path / "clean" / "hits.parquet").read_bytes()
     assert resumed.counts == clean.counts
