@@ -25,13 +25,13 @@ help: ## Show this list
 $(VENV)/.stamp: constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet maturin
-	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(VENV)/bin/maturin develop --release --extras dev --quiet
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(VENV)/bin/maturin develop --release --extras dev,dask --quiet
 	touch $@
 
 setup: $(VENV)/.stamp ## Create .venv with the pinned Python tools and dependencies
 
 build: setup ## Build the Rust extension in release mode and install the package into .venv
-	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(VENV)/bin/maturin develop --release --extras dev --quiet
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(VENV)/bin/maturin develop --release --extras dev,dask --quiet
 
 demo: build ## Run the main job on built-in synthetic data and print a summary
 	$(VENV)/bin/cgi-match demo

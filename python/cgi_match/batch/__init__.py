@@ -16,9 +16,10 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import polars as pl
@@ -146,8 +147,18 @@ def _plan_line(m: ModalityJob, probes: Probes, n_chunks: int) -> str:
     )
 
 
-def execute(spec: JobSpec, job: JobContext, *, dry_run: bool = False, show_progress: bool = True) -> JobResult:
-    """The body of a job inside an audited context: load, check, match in checkpointed chunks, write."""
+def execute(
+    spec: JobSpec,
+    job: JobContext,
+    *,
+    dry_run: bool = False,
+    show_progress: bool = True,
+    runner: ChunkRunner | None = None,
+) -> JobResult:
+    """The body of a job inside an audited context: load, check, match in checkpointed chunks, write.
+
+    ``runner`` decides where chunks are matched: in this process (default) or on a Dask cluster
+    (:class:`cgi_match.distributed.DaskChunkRunner`); the outputs are the same either way."""
     missing = [m.modality for m in spec.modalities if not MODALITY_SEARCH[m.modality].available()]
     if missing:
         raise InvalidInputError(
@@ -195,10 +206,14 @@ def execute(spec: JobSpec, job: JobContext, *, dry_run: bool = False, show_progr
         with job.stage(f"{name}: match"), progress(pr.n_valid, f"{name}: probes") as advance:
             if not show_progress:
                 advance = _quiet
-            for i, (start, stop) in enumerate(plans[name]):
-                if not checkpoint.has(name, i):
-                    checkpoint.save(name, i, search.match_chunk(built.index, pr.chunk(start, stop), m.options, at))
-                advance(stop - start)
+            finished = [checkpoint.has(name, i) for i in range(len(plans[name]))]
+            advance(sum(stop - start for (start, stop), done in zip(plans[name], finished, strict=True) if done))
+            todo = (
+                (i, pr.chunk(start, stop))
+                for i, ((start, stop), done) in enumerate(zip(plans[name], finished, strict=True))
+                if not done
+            )
+            (runner or InProcessChunkRunner()).run(search, built.index, todo, m.options, at, checkpoint, advance)
         loaded = [checkpoint.load(name, i) for i in range(len(plans[name]))]
         raw_hits = pl.concat([r.hits for r in loaded]) if loaded else empty_raw_hits()
         refused = (
@@ -245,6 +260,41 @@ def execute(spec: JobSpec, job: JobContext, *, dry_run: bool = False, show_progr
     return JobResult(job.job_id, counts, hits, rejects, evaluation, dict(job.timings), resumed=checkpoint.resumed)
 
 
+class ChunkRunner(Protocol):
+    """Where a job's unfinished chunks are matched; each finished chunk lands in the checkpoint folder."""
+
+    def run(
+        self,
+        search: Modality,
+        index: Any,
+        chunks: Iterable[tuple[int, pl.DataFrame]],
+        options: dict[str, Any],
+        at: datetime,
+        checkpoint: Checkpoint,
+        advance: Callable[[int], None],
+    ) -> None:
+        """Matches every ``(chunk number, probes)`` and saves each result with ``checkpoint``."""
+
+
+class InProcessChunkRunner:
+    """Matches chunks one after the other in this process (the matcher itself is parallel)."""
+
+    def run(
+        self,
+        search: Modality,
+        index: Any,
+        chunks: Iterable[tuple[int, pl.DataFrame]],
+        options: dict[str, Any],
+        at: datetime,
+        checkpoint: Checkpoint,
+        advance: Callable[[int], None],
+    ) -> None:
+        """Matches and checkpoints each chunk in turn."""
+        for i, chunk in chunks:
+            checkpoint.save(search.name, i, search.match_chunk(index, chunk, options, at))
+            advance(chunk.height)
+
+
 def _quiet(_: int) -> None:
     return None
 
@@ -261,17 +311,32 @@ def run_job(
     out: str | os.PathLike[str] | None = None,
     dry_run: bool = False,
     show_progress: bool = True,
+    scheduler: str | None = None,
+    local_cluster: int | None = None,
 ) -> JobResult:
-    """Runs a job (a :class:`JobSpec` or the path of a ``JOB.toml``) and appends its audit record."""
+    """Runs a job (a :class:`JobSpec` or the path of a ``JOB.toml``) and appends its audit record.
+
+    With ``scheduler`` (a Dask scheduler address) or ``local_cluster`` (worker processes of a local Dask
+    cluster) the chunks are matched on that cluster; outputs, resume and audit record are as for a local run.
+    """
     if not isinstance(spec, JobSpec):
         spec = load_job(spec, out=out)
     params = {**spec.parameters(), "dry_run": dry_run}
+    if scheduler is not None or local_cluster is not None:
+        params["cluster"] = scheduler or f"local:{local_cluster}"
     with audited_job("run", who, audit_log=audit_log, out_dir=spec.out, parameters=params) as job:
-        return execute(spec, job, dry_run=dry_run, show_progress=show_progress)
+        if dry_run or (scheduler is None and local_cluster is None):
+            return execute(spec, job, dry_run=dry_run, show_progress=show_progress)
+        from cgi_match.distributed import DaskChunkRunner, cluster_client
+
+        with cluster_client(scheduler, local_workers=local_cluster) as client:
+            return execute(spec, job, show_progress=show_progress, runner=DaskChunkRunner(client))
 
 
 __all__ = [
     "MODALITY_SEARCH",
+    "ChunkRunner",
+    "InProcessChunkRunner",
     "JobResult",
     "JobSpec",
     "ModalityJob",

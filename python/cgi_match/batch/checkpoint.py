@@ -25,6 +25,10 @@ from cgi_match.outputs import REJECTS_SCHEMA, write_json_atomic, write_parquet_a
 log = logging.getLogger("cgi_match.batch")
 
 
+def _chunk_path(folder: Path, modality: str, chunk: int, part: str = "") -> Path:
+    return folder / f"{modality}-{chunk:06d}{part}.parquet"
+
+
 class Checkpoint:
     """The checkpoint folder of one job id."""
 
@@ -56,7 +60,7 @@ class Checkpoint:
             write_json_atomic({"job_id": job_id, "at": at.isoformat()}, manifest)
 
     def _path(self, modality: str, chunk: int, part: str = "") -> Path:
-        return self.folder / f"{modality}-{chunk:06d}{part}.parquet"
+        return _chunk_path(self.folder, modality, chunk, part)
 
     def has(self, modality: str, chunk: int) -> bool:
         """Whether the chunk was finished by an earlier (perhaps killed) run."""
@@ -64,9 +68,14 @@ class Checkpoint:
 
     def save(self, modality: str, chunk: int, result: ChunkResult) -> None:
         """Stores a finished chunk atomically (rejects first, then the hits that mark it finished)."""
-        write_parquet_atomic(result.rejects, self._path(modality, chunk, ".rejects"))
-        write_parquet_atomic(result.refused.to_frame("probe_id"), self._path(modality, chunk, ".refused"))
-        write_parquet_atomic(result.hits, self._path(modality, chunk))
+        Checkpoint.save_to(self.folder, modality, chunk, result)
+
+    @staticmethod
+    def save_to(folder: Path, modality: str, chunk: int, result: ChunkResult) -> None:
+        """:meth:`save` for a process that holds only the folder (a Dask worker)."""
+        write_parquet_atomic(result.rejects, _chunk_path(folder, modality, chunk, ".rejects"))
+        write_parquet_atomic(result.refused.to_frame("probe_id"), _chunk_path(folder, modality, chunk, ".refused"))
+        write_parquet_atomic(result.hits, _chunk_path(folder, modality, chunk))
 
     def load(self, modality: str, chunk: int) -> ChunkResult:
         """A finished chunk's raw hits and rejects."""
