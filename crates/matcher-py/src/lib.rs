@@ -4,6 +4,7 @@
 use pyo3::prelude::*;
 
 pub mod columns;
+mod dna;
 pub mod error;
 pub mod finger;
 mod finger_match;
@@ -15,6 +16,7 @@ mod plate;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", cgi_match_core::VERSION)?;
     plate::register(m)?;
+    dna::register(m)?;
     finger::register(m)?;
     finger_match::register(m)?;
     Ok(())
