@@ -5,6 +5,7 @@ In ``make bench``: 2M plate reads in 20 Parquet partitions against 200k alerts; 
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -80,7 +81,15 @@ def test_single_process(benchmark: Any, workload: dict[str, Any]) -> None:
 @pytest.mark.parametrize("workers", [1, 2])
 def test_local_cluster(benchmark: Any, workload: dict[str, Any], workers: int) -> None:
     _info(benchmark, f"LocalCluster, {workers} worker process(es)")
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
+    # As cgi_match.distributed.cluster_client does: each worker gets its share of the cores for rayon.
+    share = str(max(1, (os.cpu_count() or 1) // workers))
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
+        env={"RAYON_NUM_THREADS": share},
+    )
     client = Client(cluster)
     try:
         out: Path = workload["root"] / f"dask-{workers}"

@@ -66,11 +66,16 @@ def cluster_client(
         finally:
             client.close()
         return
+    n = local_workers or 2
+    # Each worker's matcher parallelises with rayon: give each its share of the cores, not all of them, so
+    # that n workers on one machine do not oversubscribe it.
+    share = max(1, (os.cpu_count() or 1) // n)
     cluster = LocalCluster(
-        n_workers=local_workers or 2,
+        n_workers=n,
         threads_per_worker=threads_per_worker,
         processes=True,
         dashboard_address=":0",
+        env={"RAYON_NUM_THREADS": str(share)},
     )
     client = Client(cluster)
     try:
