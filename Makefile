@@ -39,13 +39,13 @@ help: ## Show this list
 $(VENV)/.stamp: constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet maturin
-	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(VENV)/bin/maturin develop --release --extras dev --quiet
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(VENV)/bin/maturin develop --release --extras dev,dask --quiet
 	touch $@
 
 setup: $(VENV)/.stamp ## Create .venv with the pinned Python tools and dependencies
 
 build: setup ## Build the Rust extension in release mode and install the package into .venv
-	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(VENV)/bin/maturin develop --release --extras dev --quiet
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(VENV)/bin/maturin develop --release --extras dev,dask --quiet
 
 demo: build ## Run the main job on built-in synthetic data and print a summary
 	$(VENV)/bin/cgi-match demo
@@ -116,7 +116,7 @@ bench-floors: ## After a deliberate change: rewrite benches/floors.toml (slowest
 # but debug assertions and overflow checks on. New inputs go to a scratch corpus so the committed seeds stay
 # what our writers made; crashes land in crates/matcher/fuzz/artifacts/<target>/.
 FUZZ_SECONDS ?= 120
-FUZZ_TARGETS ?= iso19794_2 ansi378 xyt template_any snapshot
+FUZZ_TARGETS ?= iso19794_2 ansi378 xyt template_any snapshot plate_index_file dna_index_file dna_cmf
 
 fuzz: ## Run every cargo-fuzz target for FUZZ_SECONDS seconds each (seed corpus in crates/matcher/fuzz/corpus)
 	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked

@@ -96,11 +96,33 @@ def test_memory_bandwidth_probe(benchmark: Any, index: DnaIndex, bench_scale: st
 def test_rust_one_probe(benchmark: Any, index: DnaIndex, genotypes: Any, threads: int | None, bench_scale: str) -> None:
     probe, _ = probes_from(genotypes, 1, seed=5)
     benchmark.extra_info.update(references=N_REFS, scale=bench_scale, threads=threads or "all")
-    if threads == 1:  # bytes scanned per second as a share of the machine's read bandwidth in this run
-        gate(benchmark, "dna.scan_bandwidth", "subject", items=index._core.scan_bytes)
     hits = benchmark(index.search, probe, threads=threads)
     record(benchmark, "gb_per_s", index._core.scan_bytes / 1e9)
     assert hits.height >= 1
+
+
+@pytest.mark.parametrize("threads", [1, None], ids=["1_thread", "all_threads"])
+def test_rust_scan_one_probe(
+    benchmark: Any, index: DnaIndex, genotypes: Any, threads: int | None, bench_scale: str
+) -> None:
+    """The compact-layout scan alone (no pair postings): what any rule and partial probe fall back to."""
+    probe, _ = probes_from(genotypes, 1, seed=5)
+    benchmark.extra_info.update(references=N_REFS, scale=bench_scale, threads=threads or "all")
+    if threads == 1:  # bytes scanned per second as a share of the machine's read bandwidth in this run
+        gate(benchmark, "dna.scan_bandwidth", "subject", items=index._core.scan_bytes)
+    kept = benchmark(index._core.scan_count, probe._core, "prum", threads=threads)
+    record(benchmark, "gb_per_s", index._core.scan_bytes / 1e9)
+    assert kept >= 1
+
+
+def test_rust_scan_batched_probes(benchmark: Any, index: DnaIndex, genotypes: Any, bench_scale: str) -> None:
+    """The scan alone with a batch of probes per pass over the rows (one thread)."""
+    probes, _ = probes_from(genotypes, BATCH, seed=6)
+    benchmark.extra_info.update(references=N_REFS, probes=BATCH, scale=bench_scale, threads=1)
+    kept = benchmark.pedantic(index._core.scan_count, args=(probes._core, "prum"), kwargs={"threads": 1}, rounds=3)
+    record(benchmark, "probes_per_s", BATCH)
+    record(benchmark, "effective_gb_per_s", index._core.scan_bytes * BATCH / 1e9)
+    assert kept >= BATCH
 
 
 @pytest.mark.parametrize("threads", [1, None], ids=["1_thread", "all_threads"])
@@ -140,6 +162,14 @@ def test_rust_one_probe_peer_size(benchmark: Any, peer_data: Any, bench_scale: s
     gate(benchmark, "dna.search_numpy", "subject", items=N_PEER)
     hits = benchmark(index.search, probe, threads=1)
     assert hits.height >= 1
+
+
+def test_rust_scan_one_probe_peer_size(benchmark: Any, peer_data: Any, bench_scale: str) -> None:
+    index, _, g = peer_data
+    probe, _ = probes_from(g, 1, seed=7)
+    benchmark.extra_info.update(references=N_PEER, scale=bench_scale, threads=1)
+    kept = benchmark(index._core.scan_count, probe._core, "prum", threads=1)
+    assert kept >= 1
 
 
 def test_rust_n_to_m(benchmark: Any, genotypes: npt.NDArray[np.uint16], bench_scale: str) -> None:

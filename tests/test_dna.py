@@ -158,6 +158,7 @@ def test_rmp_and_lr_against_nrc_ii_by_hand() -> None:
     # Only TH01 (6, 9.3: 2·0.2·0.3) and FGA (22: 0.1²) are in the table; other loci are left out.
     assert hit["rmp"][0] == pytest.approx(2 * 0.2 * 0.3 * 0.1**2, rel=1e-12)
     assert hit["lr"][0] == pytest.approx(1 / hit["rmp"][0], rel=1e-12)
+    assert hit["expected_adventitious_matches"][0] == pytest.approx(hit["rmp"][0] * len(db), rel=1e-12)
 
 
 def test_kinship_index_by_hand() -> None:

@@ -324,3 +324,17 @@ def test_hits_do_not_depend_on_thread_count(tmp_path: Path) -> None:
         outputs.append(pl.read_parquet(out))
     assert outputs[0].height > 0
     assert outputs[0].equals(outputs[1])
+
+
+def test_a_bare_valid_to_date_means_through_that_day(tmp_path: Path) -> None:
+    alerts = pl.DataFrame({"alert_id": ["a", "b"], "plate": ["AB123CD", "XY987ZW"], "valid_to": ["2025-12-31", None]})
+    csv = tmp_path / "alerts.csv"
+    alerts.write_csv(csv)
+    late = dt.datetime(2025, 12, 31, 23, 0, tzinfo=dt.UTC)
+    for source in (alerts, csv, alerts.with_columns(pl.col("valid_to").str.to_date())):
+        index = PlateIndex(source)
+        assert index.match_one("AB123CD", at=late).height == 1, source
+        assert index.match_one("AB123CD", at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)).height == 0
+    # A time of day given explicitly is taken as written.
+    exact = PlateIndex(alerts.with_columns(pl.lit("2025-12-31T12:00:00").alias("valid_to")))
+    assert exact.match_one("AB123CD", at=late).height == 0

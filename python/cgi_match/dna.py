@@ -397,9 +397,10 @@ class DnaIndex:
         ``codis-low``; ``min_loci``, ``max_mismatches`` and ``loci`` override the preset).
 
         Columns: ``probe_id, profile_id, match_class, loci_compared, loci_matched, mismatched_alleles, rmp,
-        lr``; in probe order, then class, matched loci descending, mismatches, profile id. ``rmp`` (over the
-        matched loci, NRC II 4.10 with ``theta``) and ``lr`` (1/RMP, full matches) are null without
-        ``frequencies``.
+        lr, expected_adventitious_matches``; in probe order, then class, matched loci descending,
+        mismatches, profile id. ``rmp`` (over the matched loci, NRC II 4.10 with ``theta``) and ``lr``
+        (1/RMP, full matches) are null without ``frequencies``; ``expected_adventitious_matches`` is
+        RMP times the number of profiles in the index (NRC II 5.3).
         """
         parsed = _profiles(probes)
         freqs = _frequencies(frequencies)
@@ -414,6 +415,7 @@ class DnaIndex:
             threads=threads,
         )
         probe, row, klass, compared, matched, mismatched, rmp, lr = cols
+        rmp_s = pl.Series(rmp, dtype=pl.Float64).fill_nan(None)
         return pl.DataFrame(
             {
                 "probe_id": parsed.ids.gather(pl.Series(probe, dtype=pl.UInt32)),
@@ -424,8 +426,10 @@ class DnaIndex:
                 "loci_compared": compared,
                 "loci_matched": matched,
                 "mismatched_alleles": mismatched,
-                "rmp": pl.Series(rmp, dtype=pl.Float64).fill_nan(None),
+                "rmp": rmp_s,
                 "lr": pl.Series(lr, dtype=pl.Float64).fill_nan(None),
+                # NRC II 5.3: unrelated profiles expected to match by chance in a database of this size.
+                "expected_adventitious_matches": rmp_s * len(self),
             }
         )
 

@@ -112,30 +112,37 @@ def to_micros(value: dt.datetime | dt.date | int | None) -> int:
     raise InvalidInputError("at must be a datetime, a date or epoch microseconds")
 
 
-def time_buffers(frame: pl.DataFrame, name: str, what: str) -> TimeBuffers | None:
+_DAY_US = 86_400_000_000
+
+
+def time_buffers(frame: pl.DataFrame, name: str, what: str, *, date_is_end_of_day: bool = False) -> TimeBuffers | None:
     """A timestamp column as epoch microseconds plus validity, or None when the column is absent.
 
     Datetimes (naive ones as UTC) and dates convert; integers are taken as epoch microseconds; text is parsed
     as ISO 8601. A value that cannot be parsed stops the call with its row, rather than silently widening
-    an alert's validity.
+    an alert's validity. With ``date_is_end_of_day`` (for ``valid_to``), a bare date such as ``2025-12-31``
+    means the last microsecond of that day, as a person writing it means "valid through that day".
     """
     if name not in frame.columns:
         return None
     s = frame[name]
     if s.dtype == pl.Null:
         return None
+    whole_day: pl.Series | None = None
     if s.dtype == pl.String:
         parsed = s.str.strip_chars().replace("", None)
         as_int = parsed.cast(pl.Int64, strict=False)
         if (as_int.is_null() == parsed.is_null()).all():
             s = as_int
         else:
+            whole_day = parsed.str.contains(r"^\d{4}-\d{2}-\d{2}$").fill_null(False)
             s = parsed.str.to_datetime(time_unit="us", strict=False, time_zone="UTC")
             bad = s.is_null() & parsed.is_not_null()
             if bad.any():
                 row = int(bad.arg_true()[0])
                 raise InvalidInputError(f"{what}: column {name!r}, row {row}: not a timestamp (ISO 8601 expected)")
     if s.dtype == pl.Date:
+        whole_day = s.is_not_null()
         s = s.cast(pl.Datetime("us"))
     if isinstance(s.dtype, pl.Datetime):
         s = s.dt.epoch("us")
@@ -143,6 +150,8 @@ def time_buffers(frame: pl.DataFrame, name: str, what: str) -> TimeBuffers | Non
         s = s.cast(pl.Int64)
     else:
         raise InvalidInputError(f"{what}: column {name!r} has type {s.dtype}, expected datetime, date or int")
+    if date_is_end_of_day and whole_day is not None:
+        s = pl.select(pl.when(whole_day).then(s + (_DAY_US - 1)).otherwise(s)).to_series()
     values = s.fill_null(0).to_numpy().astype(np.int64, copy=False)
     valid = None if s.null_count() == 0 else s.is_not_null().to_numpy()
     return np.ascontiguousarray(values), valid
@@ -194,7 +203,7 @@ class PlateIndex:
             str_buffers(table["plate"].cast(pl.String)),
             _str_column(table, "country"),
             time_buffers(table, "valid_from", "alerts"),
-            time_buffers(table, "valid_to", "alerts"),
+            time_buffers(table, "valid_to", "alerts", date_is_end_of_day=True),
             ocr_classes=None if ocr_classes is None else list(ocr_classes),
         )
         self._set(core, table)

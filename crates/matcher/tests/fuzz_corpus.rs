@@ -10,8 +10,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use cgi_match_core::columns::{StrColumn, StrColumnBuilder};
 use cgi_match_core::finger::synth::{impression, master, ImpressionParams, SynthParams};
 use cgi_match_core::finger::{ansi378, detect, iso19794_2, read_any, xyt, Template};
+use cgi_match_core::plate::{AlertColumns, OcrClasses, PlateIndex};
 
 fn corpus_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus")
@@ -64,7 +66,30 @@ fn seeds() -> BTreeMap<(&'static str, String), Vec<u8>> {
     add("template_any", "xyt", xyt::write(&few).into_bytes());
     add("snapshot", "one", one.to_snapshot());
     add("snapshot", "few", few.to_snapshot());
+    add("plate_index_file", "small", plate_index().to_bytes());
     out
+}
+
+/// A small plate index (literal, wildcard, Cyrillic and rejected alerts) for the index-file seed.
+fn plate_index() -> PlateIndex {
+    let mut ids = StrColumnBuilder::with_capacity(4, 16);
+    let mut plates = StrColumnBuilder::with_capacity(4, 32);
+    let mut countries = StrColumnBuilder::with_capacity(4, 8);
+    for (id, plate, country) in
+        [("a1", "1-ABC-123", Some("B")), ("a2", "M?X*", None), ("a3", "СВ 1234 РН", Some("BG")), ("a4", "", None)]
+    {
+        ids.push(Some(id));
+        plates.push(Some(plate));
+        countries.push(country);
+    }
+    let cols = AlertColumns {
+        alert_id: StrColumn::new(&ids.offsets, &ids.data, None).unwrap(),
+        plate: StrColumn::new(&plates.offsets, &plates.data, None).unwrap(),
+        country: Some(StrColumn::new(&countries.offsets, &countries.data, Some(&countries.valid)).unwrap()),
+        valid_from: None,
+        valid_to: None,
+    };
+    PlateIndex::build(&cols, OcrClasses::default(), b"attachment".to_vec()).unwrap()
 }
 
 /// Runs the target's reader on one input; returns whether it was accepted. Panics only on a bug.
@@ -77,6 +102,7 @@ fn replay(target: &str, data: &[u8]) -> bool {
         "xyt" => std::str::from_utf8(data).is_ok_and(|t| xyt::read(t, 500.0, None).is_ok()),
         "template_any" => any,
         "snapshot" => Template::from_snapshot(data).is_ok(),
+        "plate_index_file" => PlateIndex::from_bytes(data).is_ok(),
         other => panic!("corpus folder for an unknown fuzz target: {other}"),
     }
 }

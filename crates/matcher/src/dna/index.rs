@@ -1,6 +1,10 @@
 //! The DNA index: profiles in the compact layout (see `profile.rs`), a genotype hash for identical
 //! profiles, and the searches (rule-based 1:N / N:M, familial) — parallel with rayon and deterministic.
 //!
+//! Under Prüm and CODIS high, the rows are first narrowed through posting lists of the genotypes at four
+//! pairs of key loci (see `PairPostings` for why no hit is lost); other rules, and probes typed at too
+//! few key loci, scan every row.
+//!
 //! A search runs in two steps. The *scan* reads each 64-byte row once and, per probe, counts the loci that
 //! certainly fail the rule (allele-code ranges compared lane by lane, written so the compiler vectorises
 //! it); that count is a lower bound of the mismatching alleles, and an upper bound of the matching loci
@@ -521,6 +525,23 @@ impl DnaIndex {
         }
     }
 
+    /// Scans consecutive rows for one probe, appending `(probe, row)` for each candidate.
+    fn scan_rows<const S: u8, const K: usize>(
+        block: &[u8],
+        f: &ProbeFilter,
+        max_fail: u32,
+        min_loci: u32,
+        probe: u32,
+        first: usize,
+        out: &mut Vec<(u32, u32)>,
+    ) {
+        for (k, row) in block.chunks_exact(ROW_BYTES).enumerate() {
+            if Self::candidate::<S, K>(row, f, max_fail, min_loci) {
+                out.push((probe, (first + k) as u32));
+            }
+        }
+    }
+
     fn scan_chunk<const S: u8>(
         first_row: usize,
         chunk: &[u8],
@@ -531,10 +552,12 @@ impl DnaIndex {
         let max_fail = rules.max_mismatches;
         for (b, block) in chunk.chunks(BLOCK_ROWS * ROW_BYTES).enumerate() {
             for (p, f) in filters.iter().enumerate() {
-                for (k, row) in block.chunks_exact(ROW_BYTES).enumerate() {
-                    if Self::test_row::<S>(row, f, max_fail, rules.min_loci) {
-                        out.push((p as u32, (first_row + b * BLOCK_ROWS + k) as u32));
-                    }
+                // The kernel choice is hoisted out of the row loop so each loop is one monomorphic kernel.
+                let first = first_row + b * BLOCK_ROWS;
+                if f.alleles <= 2 {
+                    Self::scan_rows::<S, 2>(block, f, max_fail, rules.min_loci, p as u32, first, out);
+                } else {
+                    Self::scan_rows::<S, FILTER_ALLELES>(block, f, max_fail, rules.min_loci, p as u32, first, out);
                 }
             }
         }
@@ -850,7 +873,8 @@ fn hit_rmp(probe: &Profile, reference: &Profile, rules: &MatchRules, f: &AlleleF
 }
 
 /// FNV-1a over 8-byte words (then the tail): a fast checksum that catches corruption, not tampering.
-fn checksum(bytes: &[u8]) -> u64 {
+/// Public so that the fuzz target can wrap arbitrary payloads in a valid header.
+pub fn checksum(bytes: &[u8]) -> u64 {
     const PRIME: u64 = 0x0000_0100_0000_01b3;
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let mut words = bytes.chunks_exact(8);
@@ -1036,7 +1060,12 @@ impl DnaIndex {
             for slot in 0..SLOT_LOCI {
                 let limit = FIRST_CODE as usize + codes.designations[slot].len();
                 let (a, b) = (row[2 * slot], row[2 * slot + 1]);
-                if usize::from(a) >= limit || usize::from(b) >= limit || (a == CODE_UNTYPED) != (b == CODE_UNTYPED) {
+                // Both bytes untyped or neither, both "in the extension" or neither (found by cargo-fuzz).
+                if usize::from(a) >= limit
+                    || usize::from(b) >= limit
+                    || (a == CODE_UNTYPED) != (b == CODE_UNTYPED)
+                    || (a == CODE_EXTENDED) != (b == CODE_EXTENDED)
+                {
                     return Err(bad(format!("row {i}: allele code out of range at slot {slot}")));
                 }
             }
@@ -1070,5 +1099,24 @@ impl DnaIndex {
             MatchError::IndexFile(m) => MatchError::IndexFile(format!("{}: {m}", path.display())),
             other => other,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dna::loci;
+
+    #[test]
+    fn half_extended_slot_is_refused_on_load() {
+        // Regression for a cargo-fuzz find: a row with one allele byte "in the extension" and the other a
+        // designation was accepted but could not be decoded.
+        let th01 = loci::lookup("TH01").unwrap();
+        let p = Profile::new(ProfileKind::Reference, [(th01, vec![Allele::Repeat(60), Allele::Repeat(93)])]);
+        let mut index = DnaIndex::build(&["a".to_owned()], &[p]).unwrap();
+        let slot = usize::from(th01);
+        index.rows[2 * slot] = CODE_EXTENDED;
+        let err = DnaIndex::from_bytes(&index.to_bytes()).unwrap_err();
+        assert!(matches!(err, MatchError::IndexFile(m) if m.contains("out of range")));
     }
 }
