@@ -20,8 +20,8 @@ use cgi_match_core::columns::{StrColumn, StrColumnBuilder};
 use cgi_match_core::dna::allele::Allele;
 use cgi_match_core::dna::loci::{LocusId, SLOT_LOCI};
 use cgi_match_core::dna::{DnaIndex, MatchRules, Profile, ProfileKind};
-use cgi_match_core::finger::iso19794_2;
 use cgi_match_core::finger::synth::{dataset, ImpressionParams, SynthParams};
+use cgi_match_core::finger::{iso19794_2, Matcher};
 use cgi_match_core::plate::{
     normalise_plate, AlertColumns, CountryPolicy, MatchOptions, OcrClasses, PlateIndex, ReadColumns,
 };
@@ -40,6 +40,7 @@ struct Kernel {
 const KERNELS: &[Kernel] = &[
     Kernel { name: "plate_normalise", items: 20_000, run: plate_normalise },
     Kernel { name: "finger_iso19794_2_read", items: 2_000, run: finger_iso19794_2_read },
+    Kernel { name: "finger_compare", items: 2_000, run: finger_compare },
     Kernel { name: "dna_search_prum", items: 8, run: dna_search_prum },
     Kernel { name: "dna_search_codis_moderate", items: 8, run: dna_search_codis_moderate },
 ];
@@ -217,6 +218,18 @@ fn dna_search_prum(probes: usize) {
 /// CODIS moderate stringency.
 fn dna_search_codis_moderate(probes: usize) {
     dna_search(probes, "codis-moderate");
+}
+
+/// 1:1 comparisons (MCC + LSS-R) of prepared synthetic templates: each of 100 fingers against impressions of
+/// itself and of others, so genuine and impostor pairs both appear.
+fn finger_compare(items: usize) {
+    let records = dataset(13, 50, 1, 2, &SynthParams::default(), &ImpressionParams::default());
+    let matcher = Matcher::default();
+    let prepared: Vec<_> = records.iter().map(|r| matcher.prepare(&r.template)).collect();
+    let mut rng = Xorshift(0x1234_5678_9ABC_DEF1);
+    let pairs: Vec<(usize, usize)> =
+        (0..items).map(|_| (rng.below(prepared.len()), rng.below(prepared.len()))).collect();
+    measured_kernel_run(|| pairs.iter().map(|&(a, b)| matcher.compare(&prepared[a], &prepared[b])).sum::<f32>());
 }
 
 fn main() -> ExitCode {
