@@ -63,7 +63,7 @@ bench: build ## Criterion and pytest-benchmark suites at full size; JSON results
 # but debug assertions and overflow checks on. New inputs go to a scratch corpus so the committed seeds stay
 # what our writers made; crashes land in crates/matcher/fuzz/artifacts/<target>/.
 FUZZ_SECONDS ?= 120
-FUZZ_TARGETS ?= iso19794_2 ansi378 xyt template_any snapshot plate_index_file
+FUZZ_TARGETS ?= iso19794_2 ansi378 xyt template_any snapshot plate_index_file dna_index_file dna_cmf
 
 fuzz: ## Run every cargo-fuzz target for FUZZ_SECONDS seconds each (seed corpus in crates/matcher/fuzz/corpus)
 	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked

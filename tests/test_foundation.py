@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -65,14 +63,3 @@ def test_every_command_has_help() -> None:
     for name in main.commands:  # type: ignore[attr-defined]
         result = runner.invoke(main, [name, "--help"])
         assert result.exit_code == 0, name
-
-
-def test_demo_runs_end_to_end_and_accounts_for_every_row() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "cgi_match", "demo", "--reads", "20000"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert "plate reads in" in result.stdout
-    assert "rejected" in result.stdout

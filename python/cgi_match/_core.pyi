@@ -1,5 +1,6 @@
 """Type stubs of the Rust extension ``cgi_match._core`` (hand-kept; ``mypy.stubtest`` checks them)."""
 
+from os import PathLike
 from typing import Any, final
 
 import numpy as np
@@ -75,6 +76,120 @@ class PlateIndex:
     def attachment(self) -> bytes: ...
     def __reduce__(self) -> tuple[Any, tuple[bytes]]: ...
 
+# --- DNA (crates/matcher-py/src/dna.rs) ---
+
+@final
+class DnaProfiles:
+    @staticmethod
+    def from_long(ids: _StrArgs, loci: _StrArgs, alleles: _StrArgs, kinds: _StrArgs | None = None) -> DnaProfiles: ...
+    @staticmethod
+    def from_arrays(
+        ids: _StrArgs, loci: list[str], alleles: npt.NDArray[np.uint16], stain: bool = False
+    ) -> DnaProfiles: ...
+    def __len__(self) -> int: ...
+    def ids(self) -> _StrArrays: ...
+    def rejects(self) -> tuple[npt.NDArray[np.uint64], _StrArrays]: ...
+    def summary(self) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]: ...
+    @property
+    def prum_conversions(self) -> int: ...
+    def to_long(self) -> tuple[npt.NDArray[np.uint32], _StrArrays, _StrArrays]: ...
+    def random_match_probability(
+        self, frequencies: AlleleFrequencies, theta: float = 0.01
+    ) -> npt.NDArray[np.float64]: ...
+    def to_cmf(
+        self,
+        *,
+        source_lab: str = ...,
+        destination_ori: str = ...,
+        user_id: str = ...,
+        submit_datetime: str = ...,
+        batch_id: str = ...,
+    ) -> str: ...
+
+@final
+class AlleleFrequencies:
+    @staticmethod
+    def from_columns(
+        name: str,
+        loci: _StrArgs,
+        alleles: _StrArgs,
+        frequencies: npt.NDArray[np.float64],
+        individuals: npt.NDArray[np.int64],
+    ) -> tuple[AlleleFrequencies, list[str]]: ...
+    @property
+    def name(self) -> str: ...
+    def loci(self) -> list[str]: ...
+    def frequency(self, locus: str, allele: str) -> float | None: ...
+
+@final
+class DnaIndex:
+    @staticmethod
+    def build(profiles: DnaProfiles) -> DnaIndex: ...
+    @staticmethod
+    def from_arrays(ids: _StrArgs, loci: list[str], alleles: npt.NDArray[np.uint16]) -> DnaIndex: ...
+    def __len__(self) -> int: ...
+    @property
+    def scan_bytes(self) -> int: ...
+    def ids(self) -> _StrArrays: ...
+    def search(
+        self,
+        probes: DnaProfiles,
+        rules: str = "prum",
+        *,
+        min_loci: int | None = None,
+        max_mismatches: int | None = None,
+        loci: list[str] | None = None,
+        frequencies: AlleleFrequencies | None = None,
+        theta: float = 0.01,
+        threads: int | None = None,
+    ) -> tuple[
+        npt.NDArray[np.uint32],
+        npt.NDArray[np.uint32],
+        npt.NDArray[np.uint8],
+        npt.NDArray[np.uint32],
+        npt.NDArray[np.uint32],
+        npt.NDArray[np.uint32],
+        npt.NDArray[np.float64],
+        npt.NDArray[np.float64],
+    ]: ...
+    def scan_count(self, probes: DnaProfiles, rules: str = "prum", *, threads: int | None = None) -> int: ...
+    def familial_search(
+        self,
+        probes: DnaProfiles,
+        relationship: str,
+        frequencies: AlleleFrequencies,
+        *,
+        top_k: int = 20,
+        min_ki: float = 1000.0,
+    ) -> tuple[
+        npt.NDArray[np.uint32],
+        npt.NDArray[np.uint32],
+        npt.NDArray[np.float64],
+        npt.NDArray[np.uint32],
+        npt.NDArray[np.uint32],
+    ]: ...
+    def find_identical(self, probes: DnaProfiles) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]: ...
+    def save(self, path: PathLike[str] | str) -> None: ...
+    @staticmethod
+    def load(path: PathLike[str] | str) -> DnaIndex: ...
+    def to_bytes(self) -> bytes: ...
+    @staticmethod
+    def from_bytes(data: bytes) -> DnaIndex: ...
+    def __reduce__(self) -> tuple[object, tuple[bytes]]: ...
+    def profiles(self) -> DnaProfiles: ...
+
+def read_cmf(data: bytes) -> tuple[_StrArrays, _StrArrays, _StrArrays, _StrArrays]: ...
+def dna_loci() -> list[tuple[str, int, bool, bool, bool]]: ...
+def canonical_locus(name: str) -> str | None: ...
+def dna_rules(
+    rules: str = "prum",
+    *,
+    min_loci: int | None = None,
+    max_mismatches: int | None = None,
+    loci: list[str] | None = None,
+) -> tuple[str, int, int, list[str] | None]: ...
+def dna_relationship(name: str) -> str: ...
+
 # --- Fingerprint templates (finger.rs) ---------------------------------------------------------------------
 
 @final
@@ -133,3 +248,60 @@ def synth_fingerprint_iso(
 def synth_fingerprint_templates(
     subjects: int, impressions: int, *, fingers: int = 1, seed: int = 0, params: dict[str, float] | None = None
 ) -> dict[str, Any]: ...
+
+# --- Fingerprint matching (finger_match.rs) ---------------------------------------------------------------
+
+def compare_fingerprints(a: FingerprintTemplate, b: FingerprintTemplate) -> float: ...
+def compare_fingerprint_pairs(
+    templates_: list[FingerprintTemplate], left: npt.NDArray[np.uint32], right: npt.NDArray[np.uint32]
+) -> npt.NDArray[np.float32]: ...
+
+_HitColumns = tuple[
+    npt.NDArray[np.uint32],
+    tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8], npt.NDArray[np.bool_]],
+    npt.NDArray[np.uint8],
+    npt.NDArray[np.float32],
+    npt.NDArray[np.uint32],
+]
+
+@final
+class FingerprintGallery:
+    def __new__(cls) -> FingerprintGallery: ...
+    def _add_many(
+        self,
+        offsets: npt.NDArray[np.int64],
+        data: npt.NDArray[np.uint8],
+        valid: npt.NDArray[np.bool_] | None,
+        templates_: list[FingerprintTemplate],
+        fingers: npt.NDArray[np.uint8],
+    ) -> None: ...
+    def _search(
+        self,
+        probe: FingerprintTemplate,
+        *,
+        top_k: int = 10,
+        threshold: float | None = None,
+        exhaustive: bool = True,
+        penetration: float = 0.05,
+        min_candidates: int = 256,
+    ) -> _HitColumns: ...
+    def _search_many(
+        self,
+        probes: list[FingerprintTemplate],
+        *,
+        top_k: int = 10,
+        threshold: float | None = None,
+        exhaustive: bool = True,
+        penetration: float = 0.05,
+        min_candidates: int = 256,
+    ) -> _HitColumns: ...
+    def __len__(self) -> int: ...
+    @property
+    def subject_count(self) -> int: ...
+    def to_bytes(self) -> bytes: ...
+    @staticmethod
+    def from_bytes(data: bytes) -> FingerprintGallery: ...
+    def save(self, path: str) -> None: ...
+    @staticmethod
+    def load(path: str) -> FingerprintGallery: ...
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]: ...

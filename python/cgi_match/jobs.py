@@ -17,7 +17,8 @@ from typing import Any
 
 import polars as pl
 
-from cgi_match import __version__, audit
+from cgi_match import audit
+from cgi_match._core import __version__
 from cgi_match.outputs import sha256_file, sha256_tree, write_json_atomic, write_parquet_atomic, write_text_atomic
 
 log = logging.getLogger("cgi_match.jobs")

@@ -4,8 +4,10 @@
 use pyo3::prelude::*;
 
 pub mod columns;
+mod dna;
 pub mod error;
 pub mod finger;
+mod finger_match;
 pub mod gil;
 mod plate;
 
@@ -14,6 +16,8 @@ mod plate;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", cgi_match_core::VERSION)?;
     plate::register(m)?;
+    dna::register(m)?;
     finger::register(m)?;
+    finger_match::register(m)?;
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! columns (see [`columns`]) and returns plain vectors that the binding turns into Arrow / numpy buffers.
 
 pub mod columns;
+pub mod dna;
 pub mod error;
 pub mod finger;
 pub mod plate;

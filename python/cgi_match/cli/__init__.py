@@ -9,7 +9,11 @@ import click
 from cgi_match import __version__
 from cgi_match.cli.audit import audit
 from cgi_match.cli.demo import demo
+from cgi_match.cli.dna import dna, synth_dna
+from cgi_match.cli.fingerprints import evaluate, fingerprints
 from cgi_match.cli.plates import plates, synth_plates
+from cgi_match.cli.report import report
+from cgi_match.cli.run import run
 from cgi_match.cli.synth import synth
 
 
@@ -32,6 +36,12 @@ def main(log_level: str) -> None:
 
 main.add_command(demo)
 main.add_command(audit)
+main.add_command(run)
+main.add_command(report)
 main.add_command(plates)
 main.add_command(synth)
 synth.add_command(synth_plates, "plates")
+main.add_command(dna)
+synth.add_command(synth_dna, "dna")
+main.add_command(fingerprints)
+main.add_command(evaluate)

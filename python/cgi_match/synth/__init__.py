@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from cgi_match.synth import fingerprints, plates
+from cgi_match.synth import dna, fingerprints, plates
 
-__all__ = ["fingerprints", "plates"]
+__all__ = ["dna", "fingerprints", "plates"]

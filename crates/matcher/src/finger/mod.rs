@@ -2,7 +2,10 @@
 
 pub mod ansi378;
 pub mod detect;
+pub mod gallery;
 pub mod iso19794_2;
+pub mod matcher;
+pub mod mcc;
 pub mod record;
 pub mod synth;
 pub mod template;
@@ -10,4 +13,6 @@ mod view;
 pub mod xyt;
 
 pub use detect::{detect, read_any, TemplateFormat};
+pub use gallery::{Gallery, GalleryHit, LshParams, SearchOptions};
+pub use matcher::{Matcher, PreparedTemplate};
 pub use template::{FingerPosition, Minutia, MinutiaKind, Template, INTERNAL_PPI, MAX_MINUTIAE};

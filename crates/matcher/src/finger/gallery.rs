@@ -1,0 +1,708 @@
+//! The 1:N fingerprint gallery: templates of many subjects (up to ten fingers each), searched with a probe
+//! template for a top-k candidate list.
+//!
+//! **Pre-filter.** A search over a million templates cannot afford a million full comparisons, so the gallery
+//! indexes every cylinder with locality-sensitive hashing by bit sampling, as in Cappelli, Ferrara & Maltoni,
+//! "Fingerprint indexing based on Minutia Cylinder-Code" (IEEE TPAMI 33(5), 2011): each of `functions` hash
+//! functions reads `bits` fixed positions of a cylinder; similar cylinders agree on a sample with high
+//! probability. A probe's cylinders vote for the templates they collide with; only the templates with the most
+//! votes (the penetration) get a full comparison. Exhaustive search stays available (`exhaustive: true`)
+//! and is what the pre-filter's recall is measured against.
+//!
+//! **Fusion across fingers.** A probe is one finger of unknown position, so a subject's score is the best
+//! score of any of its fingers (max rule); the hit names the finger that gave it. Hits are ordered by score
+//! descending, then subject id, so results do not depend on thread count or insertion batches.
+//!
+//! **File.** [`Gallery::to_bytes`] writes a versioned file: magic, format version, crate version, payload
+//! length, CRC-32 of the payload; the payload keeps subjects and minutiae, and loading rebuilds cylinders and
+//! hash tables (deterministic), so the format does not change when the matcher's internals do.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::matcher::{Matcher, PreparedTemplate};
+use super::mcc::Cylinders;
+use super::template::{FingerPosition, Minutia, MinutiaKind, Template, MAX_MINUTIAE};
+use crate::error::{MatchError, MatchResult};
+
+/// Magic bytes at the start of a saved gallery.
+pub const MAGIC: &[u8; 8] = b"CGIFGAL\0";
+/// Version of the saved format; bumped on any incompatible change.
+pub const FORMAT_VERSION: u32 = 1;
+/// Largest number of subjects or templates a file may declare (sanity limit against corrupt counts).
+const MAX_COUNT: u64 = 1 << 32;
+
+/// Parameters of the cylinder hashing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LshParams {
+    /// Number of hash functions (tables).
+    pub functions: usize,
+    /// Bits sampled by each function (a bucket id has this many bits).
+    pub bits: usize,
+    /// Seed of the sampled positions; part of the saved file.
+    pub seed: u64,
+}
+
+impl Default for LshParams {
+    /// 64 functions of 16 bits. Chosen on synthetic data (300 fingers, generator defaults), never on the
+    /// development set: recall of the mate at 5 % penetration rose from 54 % (16 × 10) to 69 % (64 × 16)
+    /// and stayed there with 96–128 functions or 18–22 bits, so more would only cost memory.
+    fn default() -> Self {
+        LshParams { functions: 64, bits: 16, seed: 0x5EED_CAFE }
+    }
+}
+
+/// How a search runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SearchOptions {
+    /// Number of subjects to return.
+    pub top_k: usize,
+    /// Drop hits scoring below this.
+    pub threshold: Option<f32>,
+    /// Compare with every template instead of the pre-filtered candidates.
+    pub exhaustive: bool,
+    /// Share of the gallery's templates that get a full comparison.
+    pub penetration: f32,
+    /// Never fewer candidates than this (small galleries are then searched exhaustively).
+    pub min_candidates: usize,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        // Exhaustive by default: the pre-filter's recall on synthetic data is still too low to be the default
+        // (BENCHMARKS.md, "Fingerprint matching"); callers opt in with `exhaustive: false`.
+        SearchOptions { top_k: 10, threshold: None, exhaustive: true, penetration: 0.05, min_candidates: 256 }
+    }
+}
+
+/// One candidate of a search result.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GalleryHit {
+    /// Dense subject id (see [`Gallery::subject_name`]).
+    pub subject: u32,
+    /// Finger position of the gallery template that gave the score (0 = unknown).
+    pub finger: u8,
+    /// Index of that template in the gallery.
+    pub entry: u32,
+    /// Matcher score in [0, 1].
+    pub score: f32,
+    /// 1-based rank in the candidate list.
+    pub rank: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    subject: u32,
+    finger: u8,
+}
+
+/// Bit-sampling hash tables over the cylinders of every template.
+#[derive(Debug, Clone)]
+struct Lsh {
+    params: LshParams,
+    /// Sampled bit positions, `bits` per function.
+    samples: Vec<Vec<u32>>,
+    /// Posting lists of template indices (ascending, without repeats) by bucket id `function << bits | value`;
+    /// a map, because most of the `functions × 2^bits` buckets stay empty.
+    buckets: HashMap<usize, Vec<u32>>,
+    /// Number of posting lists each template is in.
+    postings: Vec<u32>,
+}
+
+impl Lsh {
+    fn new(params: LshParams, matcher: &Matcher) -> Self {
+        let layout = matcher.layout();
+        let radius = matcher.params().radius;
+        // Sample only the bits of cells within 60 % of the radius: they are valid for nearly every minutia,
+        // so a bit's value reflects neighbours, not the edge of the print.
+        let inner: Vec<u32> = layout
+            .cells
+            .iter()
+            .enumerate()
+            .filter(|(_, &(dx, dy))| dx.hypot(dy) <= 0.6 * radius)
+            .flat_map(|(c, _)| (0..layout.nd).map(move |k| (c * layout.nd + k) as u32))
+            .collect();
+        let mut state = params.seed;
+        let samples = (0..params.functions)
+            .map(|_| {
+                let mut pool = inner.clone();
+                let mut chosen = Vec::with_capacity(params.bits);
+                for _ in 0..params.bits.min(pool.len()) {
+                    let k = (splitmix64(&mut state) % pool.len() as u64) as usize;
+                    chosen.push(pool.swap_remove(k));
+                }
+                chosen
+            })
+            .collect();
+        Lsh { params, samples, buckets: HashMap::new(), postings: Vec::new() }
+    }
+
+    /// Bucket ids of one cylinder, one per function; 0 (no neighbour in any sampled cell) says nothing and
+    /// is skipped by the callers.
+    fn hashes<'a>(&'a self, words: &'a [u64]) -> impl Iterator<Item = usize> + 'a {
+        self.samples.iter().enumerate().map(move |(f, positions)| {
+            let mut v = 0_usize;
+            for (b, &p) in positions.iter().enumerate() {
+                let bit = words.get(p as usize / 64).map_or(0, |w| (w >> (p % 64)) & 1);
+                v |= (bit as usize) << b;
+            }
+            if v == 0 {
+                0
+            } else {
+                (f << self.params.bits) | v
+            }
+        })
+    }
+
+    fn insert(&mut self, id: u32, cylinders: &Cylinders, words: usize) {
+        let mut count = 0;
+        for c in 0..cylinders.len() {
+            let bucket_ids: Vec<usize> = self.hashes(&cylinders.bits[c * words..(c + 1) * words]).collect();
+            for b in bucket_ids {
+                if b == 0 {
+                    continue;
+                }
+                let list = self.buckets.entry(b).or_default();
+                if list.last() != Some(&id) {
+                    list.push(id);
+                    count += 1;
+                }
+            }
+        }
+        self.postings.push(count);
+    }
+}
+
+/// A searchable collection of fingerprint templates of many subjects; `Send + Sync`, share it with `Arc`.
+#[derive(Debug, Clone)]
+pub struct Gallery {
+    matcher: Arc<Matcher>,
+    subjects: Vec<String>,
+    subject_index: HashMap<String, u32>,
+    entries: Vec<Entry>,
+    templates: Vec<Template>,
+    prepared: Vec<PreparedTemplate>,
+    lsh: Lsh,
+}
+
+impl Default for Gallery {
+    fn default() -> Self {
+        Gallery::new(LshParams::default())
+    }
+}
+
+impl Gallery {
+    /// An empty gallery with the default matcher and the given hashing parameters.
+    pub fn new(lsh: LshParams) -> Self {
+        let matcher = Arc::new(Matcher::default());
+        let lsh = Lsh::new(lsh, &matcher);
+        Gallery {
+            matcher,
+            subjects: Vec::new(),
+            subject_index: HashMap::new(),
+            entries: Vec::new(),
+            templates: Vec::new(),
+            prepared: Vec::new(),
+            lsh,
+        }
+    }
+
+    /// Number of templates.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when no template has been added.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Number of distinct subjects.
+    pub fn subject_count(&self) -> usize {
+        self.subjects.len()
+    }
+
+    /// The subject id given to [`Gallery::add`] for a dense id of a hit.
+    pub fn subject_name(&self, subject: u32) -> Option<&str> {
+        self.subjects.get(subject as usize).map(String::as_str)
+    }
+
+    /// The matcher the gallery compares with (use it to prepare probes).
+    pub fn matcher(&self) -> &Matcher {
+        &self.matcher
+    }
+
+    /// Adds one template of a subject; `finger` is the ISO finger position (0 unknown, 1–10).
+    pub fn add(&mut self, subject: &str, finger: u8, template: Template) -> MatchResult<u32> {
+        self.add_many(vec![(subject.to_owned(), finger, template)]).map(|first| first.unwrap_or(0))
+    }
+
+    /// Adds many templates, preparing them in parallel; returns the index of the first one added.
+    pub fn add_many(&mut self, items: Vec<(String, u8, Template)>) -> MatchResult<Option<u32>> {
+        for (subject, finger, template) in &items {
+            if *finger > 10 {
+                return Err(MatchError::invalid(format!("finger position {finger} is not 0 (unknown) or 1–10")));
+            }
+            if subject.is_empty() {
+                return Err(MatchError::invalid("subject id is empty"));
+            }
+            if template.minutiae.len() > MAX_MINUTIAE {
+                return Err(MatchError::invalid("template has more minutiae than the formats allow"));
+            }
+        }
+        if (self.entries.len() + items.len()) as u64 >= MAX_COUNT {
+            return Err(MatchError::invalid("a gallery holds at most 2^32 − 1 templates"));
+        }
+        let prepared: Vec<PreparedTemplate> = items.par_iter().map(|(_, _, t)| self.matcher.prepare(t)).collect();
+        let first = (!items.is_empty()).then_some(self.entries.len() as u32);
+        for ((subject, finger, template), p) in items.into_iter().zip(prepared) {
+            let next = self.subjects.len() as u32;
+            let sid = *self.subject_index.entry(subject.clone()).or_insert(next);
+            if sid == next {
+                self.subjects.push(subject);
+            }
+            let id = self.entries.len() as u32;
+            self.lsh.insert(id, &p.cylinders, self.matcher.layout().words);
+            self.entries.push(Entry { subject: sid, finger });
+            self.templates.push(template);
+            self.prepared.push(p);
+        }
+        Ok(first)
+    }
+
+    /// Searches one probe (runs the full comparisons in parallel).
+    pub fn search(&self, probe: &Template, options: &SearchOptions) -> MatchResult<Vec<GalleryHit>> {
+        check(options)?;
+        Ok(self.search_prepared(&self.matcher.prepare(probe), options, true))
+    }
+
+    /// Searches many probes in parallel; result `i` belongs to probe `i`.
+    pub fn search_many(&self, probes: &[Template], options: &SearchOptions) -> MatchResult<Vec<Vec<GalleryHit>>> {
+        check(options)?;
+        Ok(probes.par_iter().map(|p| self.search_prepared(&self.matcher.prepare(p), options, false)).collect())
+    }
+
+    /// The templates that get a full comparison for this probe, ascending; all of them when exhaustive.
+    pub fn candidates(&self, probe: &PreparedTemplate, options: &SearchOptions) -> Vec<u32> {
+        let n = self.entries.len();
+        let wanted = options.min_candidates.max((options.penetration.clamp(0.0, 1.0) * n as f32).ceil() as usize);
+        if options.exhaustive || wanted >= n {
+            return (0..n as u32).collect();
+        }
+        // Votes weighted by how rare the bucket is (inverse document frequency: a bucket every template is in
+        // says nothing), then divided by √(the template's posting lists) so large templates do not win by size.
+        let mut votes = vec![0.0_f32; n];
+        let words = self.matcher.layout().words;
+        let total = n as f32;
+        for c in 0..probe.cylinders.len() {
+            for b in self.lsh.hashes(&probe.cylinders.bits[c * words..(c + 1) * words]) {
+                let Some(list) = self.lsh.buckets.get(&b) else {
+                    continue;
+                };
+                if b == 0 {
+                    continue;
+                }
+                let weight = (total / list.len() as f32).ln();
+                for &id in list {
+                    votes[id as usize] += weight;
+                }
+            }
+        }
+        for (v, &p) in votes.iter_mut().zip(&self.lsh.postings) {
+            *v /= (p.max(1) as f32).sqrt();
+        }
+        // Most votes first, then lower index: a total order, so the same candidates on every run.
+        // Votes are ≥ 0, so their bits order like the numbers; inverted for descending order.
+        let mut keyed: Vec<u64> =
+            votes.iter().enumerate().map(|(id, &v)| (u64::from(!v.max(0.0).to_bits()) << 32) | id as u64).collect();
+        keyed.select_nth_unstable(wanted - 1);
+        keyed.truncate(wanted);
+        let mut ids: Vec<u32> = keyed.into_iter().map(|k| (k & 0xFFFF_FFFF) as u32).collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Searches with an already prepared probe.
+    pub fn search_prepared(
+        &self,
+        probe: &PreparedTemplate,
+        options: &SearchOptions,
+        parallel: bool,
+    ) -> Vec<GalleryHit> {
+        if options.top_k == 0 || self.entries.is_empty() {
+            return Vec::new();
+        }
+        let candidates = self.candidates(probe, options);
+        let score = |&id: &u32| (id, self.matcher.compare(probe, &self.prepared[id as usize]));
+        let scored: Vec<(u32, f32)> = if parallel && candidates.len() > 64 {
+            candidates.par_iter().map(score).collect()
+        } else {
+            candidates.iter().map(score).collect()
+        };
+        // Max-rule fusion: one row per subject, its best finger (lowest entry index among equal scores).
+        let mut best: HashMap<u32, (f32, u32)> = HashMap::new();
+        for (id, s) in scored {
+            if options.threshold.is_some_and(|t| s < t) {
+                continue;
+            }
+            let subject = self.entries[id as usize].subject;
+            let slot = best.entry(subject).or_insert((s, id));
+            // Candidates come in ascending index order, so on equal scores the first (lowest) index stays.
+            if s > slot.0 {
+                *slot = (s, id);
+            }
+        }
+        let mut rows: Vec<(u32, f32, u32)> = best.into_iter().map(|(subject, (s, id))| (subject, s, id)).collect();
+        rows.sort_by(|a, b| {
+            b.1.total_cmp(&a.1).then_with(|| self.subjects[a.0 as usize].cmp(&self.subjects[b.0 as usize]))
+        });
+        rows.truncate(options.top_k);
+        rows.into_iter()
+            .enumerate()
+            .map(|(r, (subject, score, entry))| GalleryHit {
+                subject,
+                finger: self.entries[entry as usize].finger,
+                entry,
+                score,
+                rank: r as u32 + 1,
+            })
+            .collect()
+    }
+
+    /// The saved form (see the module doc for the layout).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut payload = Vec::with_capacity(64 + self.templates.len() * 300);
+        let p = self.lsh.params;
+        put_u64(&mut payload, p.functions as u64);
+        put_u64(&mut payload, p.bits as u64);
+        put_u64(&mut payload, p.seed);
+        put_u64(&mut payload, self.subjects.len() as u64);
+        for s in &self.subjects {
+            put_u64(&mut payload, s.len() as u64);
+            payload.extend_from_slice(s.as_bytes());
+        }
+        put_u64(&mut payload, self.entries.len() as u64);
+        for (e, t) in self.entries.iter().zip(&self.templates) {
+            payload.extend_from_slice(&e.subject.to_le_bytes());
+            payload.push(e.finger);
+            payload.push(t.finger.0);
+            payload.extend_from_slice(&t.width.to_le_bytes());
+            payload.extend_from_slice(&t.height.to_le_bytes());
+            payload.extend_from_slice(&t.resolution_x_ppi.to_le_bytes());
+            payload.extend_from_slice(&t.resolution_y_ppi.to_le_bytes());
+            payload.push(t.view_quality);
+            payload.push(t.impression);
+            payload.push(t.minutiae.len() as u8);
+            for m in &t.minutiae {
+                payload.extend_from_slice(&m.x.to_le_bytes());
+                payload.extend_from_slice(&m.y.to_le_bytes());
+                payload.extend_from_slice(&m.angle.to_le_bytes());
+                payload.push(m.kind.code());
+                payload.push(m.quality);
+            }
+        }
+        let version = crate::VERSION.as_bytes();
+        let mut out = Vec::with_capacity(payload.len() + 32 + version.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.push(version.len() as u8);
+        out.extend_from_slice(version);
+        put_u64(&mut out, payload.len() as u64);
+        out.extend_from_slice(&crc32(&payload).to_le_bytes());
+        out.extend_from_slice(&payload);
+        out
+    }
+
+    /// Reads a saved gallery; a truncated, corrupted or foreign file is an [`MatchError::IndexFile`] error.
+    pub fn from_bytes(data: &[u8]) -> MatchResult<Self> {
+        let mut rd = Reader { data, pos: 0 };
+        if rd.take(8)? != MAGIC {
+            return Err(MatchError::IndexFile("not a cgi-match fingerprint gallery (bad magic)".into()));
+        }
+        let version = u32::from_le_bytes(rd.array()?);
+        if version != FORMAT_VERSION {
+            return Err(MatchError::IndexFile(format!(
+                "gallery format version {version}; this build reads version {FORMAT_VERSION}"
+            )));
+        }
+        let vlen = rd.take(1)?[0] as usize;
+        rd.take(vlen)?;
+        let len = rd.u64()?;
+        let crc = u32::from_le_bytes(rd.array()?);
+        let payload = rd.take(usize::try_from(len).map_err(|_| MatchError::IndexFile("payload too long".into()))?)?;
+        if rd.pos != data.len() {
+            return Err(MatchError::IndexFile(format!("{} bytes after the payload", data.len() - rd.pos)));
+        }
+        if crc32(payload) != crc {
+            return Err(MatchError::IndexFile("checksum mismatch: the file is corrupted".into()));
+        }
+        let mut rd = Reader { data: payload, pos: 0 };
+        let functions = rd.count(1 << 10)?;
+        let bits = rd.count(24)?;
+        let seed = rd.u64()?;
+        let mut gallery = Gallery::new(LshParams { functions, bits, seed });
+        let subjects = rd.count(payload.len())?;
+        let mut names = Vec::with_capacity(subjects);
+        for _ in 0..subjects {
+            let n = rd.count(payload.len())?;
+            let name = std::str::from_utf8(rd.take(n)?)
+                .map_err(|_| MatchError::IndexFile("subject id is not UTF-8".into()))?
+                .to_owned();
+            names.push(name);
+        }
+        let entries = rd.count(payload.len() / 20 + 1)?;
+        let mut items = Vec::with_capacity(entries);
+        for _ in 0..entries {
+            let subject = u32::from_le_bytes(rd.array()?);
+            let name = names
+                .get(subject as usize)
+                .ok_or_else(|| MatchError::IndexFile(format!("template refers to subject {subject} of {subjects}")))?;
+            let finger = rd.take(1)?[0];
+            let mut t = Template { finger: FingerPosition(rd.take(1)?[0].min(15)), ..Template::default() };
+            t.width = u16::from_le_bytes(rd.array()?);
+            t.height = u16::from_le_bytes(rd.array()?);
+            t.resolution_x_ppi = f32::from_le_bytes(rd.array()?);
+            t.resolution_y_ppi = f32::from_le_bytes(rd.array()?);
+            t.view_quality = rd.take(1)?[0];
+            t.impression = rd.take(1)?[0];
+            let n = rd.take(1)?[0] as usize;
+            for _ in 0..n {
+                let x = f32::from_le_bytes(rd.array()?);
+                let y = f32::from_le_bytes(rd.array()?);
+                let angle = f32::from_le_bytes(rd.array()?);
+                let kind = MinutiaKind::from_code(rd.take(1)?[0]);
+                let quality = rd.take(1)?[0];
+                if !(x.is_finite() && y.is_finite() && angle.is_finite()) {
+                    return Err(MatchError::IndexFile("a minutia has a non-finite coordinate".into()));
+                }
+                t.minutiae.push(Minutia { x, y, angle, kind, quality });
+            }
+            items.push((name.clone(), finger.min(10), t));
+        }
+        if rd.pos != payload.len() {
+            return Err(MatchError::IndexFile("payload longer than its declared content".into()));
+        }
+        gallery.add_many(items).map_err(|e| MatchError::IndexFile(e.to_string()))?;
+        // Subjects without templates cannot exist in a file we wrote; keep their order anyway.
+        for name in names {
+            if !gallery.subject_index.contains_key(&name) {
+                gallery.subject_index.insert(name.clone(), gallery.subjects.len() as u32);
+                gallery.subjects.push(name);
+            }
+        }
+        Ok(gallery)
+    }
+
+    /// Writes [`Gallery::to_bytes`] to a file (through a temporary file renamed into place).
+    pub fn save(&self, path: &Path) -> MatchResult<()> {
+        let io = |source| MatchError::Io { path: path.display().to_string(), source };
+        let tmp = path.with_extension("tmp-cgi-match");
+        std::fs::write(&tmp, self.to_bytes()).map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)
+    }
+
+    /// Reads a file written by [`Gallery::save`].
+    pub fn load(path: &Path) -> MatchResult<Self> {
+        let data = std::fs::read(path).map_err(|source| MatchError::Io { path: path.display().to_string(), source })?;
+        Gallery::from_bytes(&data).map_err(|e| match e {
+            MatchError::IndexFile(m) => MatchError::IndexFile(format!("{}: {m}", path.display())),
+            other => other,
+        })
+    }
+}
+
+fn check(options: &SearchOptions) -> MatchResult<()> {
+    if !(options.penetration.is_finite() && (0.0..=1.0).contains(&options.penetration)) {
+        return Err(MatchError::invalid("penetration must lie in [0, 1]"));
+    }
+    if options.threshold.is_some_and(|t| !t.is_finite()) {
+        return Err(MatchError::invalid("threshold must be a finite number"));
+    }
+    Ok(())
+}
+
+struct Reader<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> MatchResult<&'a [u8]> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.data.len()).ok_or_else(|| {
+            MatchError::IndexFile(format!("file is truncated at byte {} (needs {n} more bytes)", self.pos))
+        })?;
+        let out = &self.data[self.pos..end];
+        self.pos = end;
+        Ok(out)
+    }
+
+    fn array<const N: usize>(&mut self) -> MatchResult<[u8; N]> {
+        let mut a = [0; N];
+        a.copy_from_slice(self.take(N)?);
+        Ok(a)
+    }
+
+    fn u64(&mut self) -> MatchResult<u64> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+
+    /// A count that must not exceed `limit` (it sizes allocations, so a corrupt value must not).
+    fn count(&mut self, limit: usize) -> MatchResult<usize> {
+        let at = self.pos;
+        let v = self.u64()?;
+        if v > limit as u64 {
+            return Err(MatchError::IndexFile(format!("count {v} at byte {at} exceeds its limit {limit}")));
+        }
+        Ok(v as usize)
+    }
+}
+
+fn put_u64(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+/// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), bitwise: a file is checked once per load.
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0_u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
+        }
+    }
+    !crc
+}
+
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finger::synth::{dataset, ImpressionParams, SynthParams};
+
+    fn synthetic(subjects: u32, impressions: u16) -> Vec<crate::finger::synth::SynthRecord> {
+        dataset(7, subjects, 2, impressions, &SynthParams::default(), &ImpressionParams::default())
+    }
+
+    fn gallery(records: &[crate::finger::synth::SynthRecord]) -> Gallery {
+        let mut g = Gallery::default();
+        let items = records
+            .iter()
+            .filter(|r| r.impression == 0)
+            .map(|r| (format!("S{:04}", r.subject), r.finger, r.template.clone()))
+            .collect();
+        g.add_many(items).unwrap();
+        g
+    }
+
+    /// Exhaustive reference: every template scored, max per subject, ordered by score then subject id.
+    fn brute_force(g: &Gallery, probe: &Template, top_k: usize) -> Vec<(String, f32)> {
+        let p = g.matcher().prepare(probe);
+        let mut best: HashMap<String, f32> = HashMap::new();
+        for (i, t) in g.templates.iter().enumerate() {
+            let s = g.matcher().compare(&p, &g.matcher().prepare(t));
+            let name = g.subjects[g.entries[i].subject as usize].clone();
+            let e = best.entry(name).or_insert(s);
+            *e = e.max(s);
+        }
+        let mut rows: Vec<_> = best.into_iter().collect();
+        rows.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        rows.truncate(top_k);
+        rows
+    }
+
+    #[test]
+    fn exhaustive_top_k_equals_brute_force() {
+        let records = synthetic(12, 2);
+        let g = gallery(&records);
+        let options = SearchOptions { top_k: 5, exhaustive: true, ..SearchOptions::default() };
+        for r in records.iter().filter(|r| r.impression == 1) {
+            let hits = g.search(&r.template, &options).unwrap();
+            let got: Vec<(String, f32)> =
+                hits.iter().map(|h| (g.subject_name(h.subject).unwrap().to_owned(), h.score)).collect();
+            assert_eq!(got, brute_force(&g, &r.template, 5));
+            assert!(hits.iter().enumerate().all(|(i, h)| h.rank == i as u32 + 1));
+        }
+    }
+
+    #[test]
+    fn pre_filtered_search_is_deterministic_and_finds_the_mate() {
+        let records = synthetic(40, 2);
+        let g = gallery(&records);
+        let options =
+            SearchOptions { exhaustive: false, min_candidates: 8, penetration: 0.25, ..SearchOptions::default() };
+        let probes: Vec<Template> = records.iter().filter(|r| r.impression == 1).map(|r| r.template.clone()).collect();
+        let many = g.search_many(&probes, &options).unwrap();
+        let mut found = 0;
+        for ((probe, hits), r) in probes.iter().zip(&many).zip(records.iter().filter(|r| r.impression == 1)) {
+            assert_eq!(&g.search(probe, &options).unwrap(), hits);
+            found += usize::from(
+                hits.first().is_some_and(|h| g.subject_name(h.subject) == Some(&format!("S{:04}", r.subject))),
+            );
+        }
+        // At 25 % penetration chance alone keeps a quarter of the mates; the pre-filter must do clearly better.
+        assert!(found * 2 >= probes.len(), "rank-1 {found} of {}", probes.len());
+    }
+
+    #[test]
+    fn threshold_and_top_k_limit_the_list() {
+        let records = synthetic(6, 2);
+        let g = gallery(&records);
+        let probe = &records[1].template;
+        let all = g.search(probe, &SearchOptions { top_k: 100, ..SearchOptions::default() }).unwrap();
+        assert_eq!(all.len(), 6);
+        let t = all[2].score;
+        let some = g.search(probe, &SearchOptions { top_k: 100, threshold: Some(t), ..SearchOptions::default() });
+        assert!(some.unwrap().iter().all(|h| h.score >= t));
+        assert_eq!(g.search(probe, &SearchOptions { top_k: 2, ..SearchOptions::default() }).unwrap().len(), 2);
+        assert!(g.search(probe, &SearchOptions { penetration: 2.0, ..SearchOptions::default() }).is_err());
+    }
+
+    #[test]
+    fn saves_and_loads_and_detects_corruption() {
+        let records = synthetic(5, 2);
+        let g = gallery(&records);
+        let bytes = g.to_bytes();
+        let back = Gallery::from_bytes(&bytes).unwrap();
+        assert_eq!(back.len(), g.len());
+        assert_eq!(back.to_bytes(), bytes);
+        let probe = &records[1].template;
+        assert_eq!(
+            back.search(probe, &SearchOptions::default()).unwrap(),
+            g.search(probe, &SearchOptions::default()).unwrap()
+        );
+        for n in [0, 7, 20, bytes.len() - 1] {
+            assert!(matches!(Gallery::from_bytes(&bytes[..n]), Err(MatchError::IndexFile(_))), "prefix {n}");
+        }
+        let mut flipped = bytes.clone();
+        let last = flipped.len() - 3;
+        flipped[last] ^= 0x40;
+        let err = Gallery::from_bytes(&flipped).unwrap_err();
+        assert!(err.to_string().contains("checksum"), "{err}");
+        let mut foreign = bytes;
+        foreign[0] = b'X';
+        assert!(matches!(Gallery::from_bytes(&foreign), Err(MatchError::IndexFile(_))));
+    }
+
+    #[test]
+    fn rejects_bad_entries() {
+        let mut g = Gallery::default();
+        assert!(g.add("a", 11, Template::default()).is_err());
+        assert!(g.add("", 1, Template::default()).is_err());
+        assert!(g.is_empty());
+    }
+
+    #[test]
+    fn crc32_of_the_check_string() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    }
+}
