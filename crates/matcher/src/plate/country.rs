@@ -133,8 +133,29 @@ const VEHICLE_CODES: &[(&str, &str)] = &[
     ("YV", "VE"),
 ];
 
+/// [`ISO_ALPHA2`] as a bitmap: bit `second - 'A'` of row `first - 'A'` is set when the code is assigned, so a
+/// read's country is checked with one load instead of a scan of the list (this runs once per read).
+const ISO_BITMAP: [u32; 26] = {
+    let list = ISO_ALPHA2.as_bytes();
+    let mut rows = [0_u32; 26];
+    let mut i = 0;
+    while i + 1 < list.len() {
+        let (a, b) = (list[i], list[i + 1]);
+        if a.is_ascii_uppercase() && b.is_ascii_uppercase() {
+            rows[(a - b'A') as usize] |= 1 << (b - b'A');
+        }
+        i += 3;
+    }
+    rows
+};
+
 fn is_iso_alpha2(code: &[u8]) -> bool {
-    code.len() == 2 && ISO_ALPHA2.as_bytes().chunks(3).any(|c| c.get(..2) == Some(code))
+    match *code {
+        [a, b] if a.is_ascii_uppercase() && b.is_ascii_uppercase() => {
+            ISO_BITMAP[usize::from(a - b'A')] & (1 << (b - b'A')) != 0
+        }
+        _ => false,
+    }
 }
 
 /// Normalises a country as written on an alert or read: `Ok(UNKNOWN)` for empty text, `Err(())` when the
@@ -220,6 +241,18 @@ mod tests {
 
     fn code(s: &str) -> Option<String> {
         normalise_country(s).ok().and_then(Country::code)
+    }
+
+    #[test]
+    fn bitmap_holds_exactly_the_listed_codes() {
+        let listed: Vec<&[u8]> = ISO_ALPHA2.as_bytes().chunks(3).map(|c| &c[..2]).collect();
+        assert_eq!(listed.len(), 250);
+        for a in b'A'..=b'Z' {
+            for b in b'A'..=b'Z' {
+                assert_eq!(is_iso_alpha2(&[a, b]), listed.contains(&&[a, b][..]), "{}{}", a as char, b as char);
+            }
+        }
+        assert!(!is_iso_alpha2(b"de") && !is_iso_alpha2(b"D") && !is_iso_alpha2(b"DEU"));
     }
 
     #[test]

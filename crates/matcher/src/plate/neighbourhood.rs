@@ -106,24 +106,24 @@ impl Neighbourhood {
         }
     }
 
-    /// [`Neighbourhood::get_into`] for many hashes at once: all directory slots are read first, then the
-    /// runs scanned, so the processor overlaps the cache misses instead of waiting for each in turn.
+    /// The run of entries that may hold `hash` (its directory slot), for [`Neighbourhood::scan_into`]; split
+    /// from the scan so a caller can load many directory slots before scanning any run.
     #[inline]
-    pub fn get_many_into(&self, hashes: &[u64], ranges: &mut Vec<(u32, u32)>, out: &mut Vec<u32>) {
-        ranges.clear();
-        for &h in hashes {
-            let slot = (h >> self.shift) as usize;
-            if let (Some(&lo), Some(&hi)) = (self.dir.get(slot), self.dir.get(slot + 1)) {
-                ranges.push((lo, hi));
-            } else {
-                ranges.push((0, 0));
-            }
+    pub fn run_of(&self, hash: u64) -> (u32, u32) {
+        let slot = (hash >> self.shift) as usize;
+        match (self.dir.get(slot), self.dir.get(slot + 1)) {
+            (Some(&lo), Some(&hi)) => (lo, hi),
+            _ => (0, 0),
         }
-        for (&h, &(lo, hi)) in hashes.iter().zip(ranges.iter()) {
-            let fp = h as u32;
-            if let Some(run) = self.entries.get(lo as usize..hi as usize) {
-                out.extend(run.iter().filter(|&&(f, _)| f == fp).map(|&(_, a)| a));
-            }
+    }
+
+    /// Appends to `out` the alerts stored under `hash` in `run` (from [`Neighbourhood::run_of`]); same
+    /// result as [`Neighbourhood::get_into`].
+    #[inline]
+    pub fn scan_into(&self, hash: u64, (lo, hi): (u32, u32), out: &mut Vec<u32>) {
+        let fp = hash as u32;
+        if let Some(run) = self.entries.get(lo as usize..hi as usize) {
+            out.extend(run.iter().filter(|&&(f, _)| f == fp).map(|&(_, a)| a));
         }
     }
 
