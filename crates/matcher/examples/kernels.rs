@@ -7,8 +7,8 @@
 //! with the bound committed in `benches/floors.toml`.
 //!
 //! Adding a kernel is one entry in [`KERNELS`]: a name, a fixed item count and a function that prepares its
-//! input (not counted) and hands the work to [`measured_kernel_run`] (counted). Kernels must run on the
-//! calling thread: a thread pool's idle spinning would make the count depend on scheduling.
+//! input (not counted) and hands the work to [`measure`] (which counts [`measured_kernel_run`]). `main` runs the
+//! whole kernel on the calling thread: a pool's idle spinning or interleaved allocations would make the count vary.
 //!
 //! `kernels --list` prints `name<TAB>items` per line for the gate to discover what to run.
 #![allow(clippy::print_stdout)] // a command-line tool: stdout is its interface
@@ -43,6 +43,7 @@ const KERNELS: &[Kernel] = &[
     Kernel { name: "finger_compare", items: 2_000, run: finger_compare },
     Kernel { name: "dna_search_prum", items: 8, run: dna_search_prum },
     Kernel { name: "dna_search_codis_moderate", items: 8, run: dna_search_codis_moderate },
+    Kernel { name: "plate_match_default", items: 20_000, run: plate_match_default },
 ];
 
 /// Runs `work` on a one-thread rayon pool made of the calling thread, so that the library's parallel loops run
@@ -55,6 +56,14 @@ fn on_calling_thread<R: Send>(work: impl FnOnce() -> R + Send) -> R {
             std::process::exit(2)
         }
     }
+}
+
+/// Hands `work` to [`measured_kernel_run`] after settling the heap: a request of a large-bin size makes glibc
+/// consolidate its fast bins now, outside the counted region, rather than inside it at a moment that depends on
+/// what preparation freed (that consolidation was the whole run-to-run difference of `plate_match_default`).
+fn measure<R>(work: impl FnOnce() -> R) -> R {
+    drop(black_box(Vec::<u8>::with_capacity(64 * 1024)));
+    measured_kernel_run(work)
 }
 
 /// The only region callgrind counts (`--toggle-collect=*measured_kernel_run*`); never inlined so that the
@@ -105,7 +114,7 @@ fn synthetic_plates(n: usize) -> Vec<String> {
 
 fn plate_normalise(items: usize) {
     let plates = synthetic_plates(items);
-    measured_kernel_run(|| plates.iter().filter(|p| normalise_plate(p, false).is_ok()).count());
+    measure(|| plates.iter().filter(|p| normalise_plate(p, false).is_ok()).count());
 }
 
 /// ISO/IEC 19794-2 records of synthetic plain impressions (the generator's defaults, seeded), parsed back.
@@ -122,7 +131,7 @@ fn finger_iso19794_2_read(items: usize) {
     .iter()
     .filter_map(|r| iso19794_2::write(std::slice::from_ref(&r.template)).ok())
     .collect();
-    measured_kernel_run(|| records.iter().filter_map(|r| iso19794_2::read(r).ok()).map(|t| t.len()).sum::<usize>());
+    measure(|| records.iter().filter_map(|r| iso19794_2::read(r).ok()).map(|t| t.len()).sum::<usize>());
 }
 
 fn column(values: &[String]) -> StrColumnBuilder {
@@ -136,10 +145,10 @@ fn column(values: &[String]) -> StrColumnBuilder {
 /// Default matching (exact + OCR look-alikes) of reads against 100k alerts: one read in ten is an alert with a
 /// look-alike swap, the rest unrelated plates. The index is built before the counted region.
 ///
-/// Not in [`KERNELS`]: its count does not repeat (27.25 M or 20.57 M instructions in successive runs of one
-/// binary in one environment; cause not found yet), so no tight bound can hold. Re-add its registry line once
-/// the count repeats.
-#[allow(dead_code)]
+/// Its count used not to repeat (27.28 M or 27.73 M instructions in successive runs of one binary): callgrind
+/// showed the whole difference in glibc's `malloc_consolidate` / `unlink_chunk`, i.e. in the heap state the
+/// index build left behind, which depended on how the global rayon pool's threads interleaved. Preparation now
+/// runs on the calling thread and [`measure`] consolidates the heap before counting.
 fn plate_match_default(items: usize) {
     let n_alerts = 100_000;
     let plates = synthetic_plates(n_alerts + items);
@@ -170,9 +179,7 @@ fn plate_match_default(items: usize) {
         eprintln!("cannot build the plate index");
         std::process::exit(2)
     };
-    on_calling_thread(|| {
-        measured_kernel_run(|| index.match_reads(&read_cols, 0..items, &opts).map_or(0, |out| out.hits.len()))
-    });
+    measure(|| index.match_reads(&read_cols, 0..items, &opts).map_or(0, |out| out.hits.len()));
 }
 
 /// Reference profiles with every slot locus typed: repeat numbers spread around a per-locus base, some
@@ -207,7 +214,7 @@ fn dna_search(probes: usize, preset: &str) {
         eprintln!("cannot build the DNA index or find preset {preset}");
         std::process::exit(2)
     };
-    on_calling_thread(|| measured_kernel_run(|| index.search(&queries, &rules, None).map_or(0, |hits| hits.len())));
+    measure(|| index.search(&queries, &rules, None).map_or(0, |hits| hits.len()));
 }
 
 /// Prüm rules: served by the index's genotype-pair postings.
@@ -229,7 +236,7 @@ fn finger_compare(items: usize) {
     let mut rng = Xorshift(0x1234_5678_9ABC_DEF1);
     let pairs: Vec<(usize, usize)> =
         (0..items).map(|_| (rng.below(prepared.len()), rng.below(prepared.len()))).collect();
-    measured_kernel_run(|| pairs.iter().map(|&(a, b)| matcher.compare(&prepared[a], &prepared[b])).sum::<f32>());
+    measure(|| pairs.iter().map(|&(a, b)| matcher.compare(&prepared[a], &prepared[b])).sum::<f32>());
 }
 
 fn main() -> ExitCode {
@@ -246,7 +253,9 @@ fn main() -> ExitCode {
                 eprintln!("unknown kernel {name:?}; `kernels --list` names them");
                 return ExitCode::from(2);
             };
-            (k.run)(k.items);
+            // The whole kernel, input preparation included, runs on the calling thread: with no second thread
+            // the heap's layout after preparation is the same in every run (see `measure`).
+            on_calling_thread(|| (k.run)(k.items));
             ExitCode::SUCCESS
         }
         _ => {
