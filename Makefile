@@ -26,12 +26,10 @@ GATE = PYTHONPATH=$(CURDIR)/benches $(PY) -m gate
 # allocator start-up) from cutting the rounds pytest-benchmark calibrates.
 BENCH_ENV = RAYON_NUM_THREADS=1 POLARS_MAX_THREADS=1
 BENCH_PYTEST = $(VENV)/bin/pytest benches -q --benchmark-enable --benchmark-only --benchmark-warmup=on
-GATE_FULL_INPUTS = --scale full --pytest $(BENCH_OUT)/pytest-benchmark.json --criterion target/criterion \
-	--criterion-since $(BENCH_OUT)/criterion.stamp --instructions $(BENCH_OUT)/instructions.json
 GATE_TINY_INPUTS = --scale tiny --pytest $(BENCH_OUT)/pytest-benchmark-tiny.json
 
 .PHONY: help setup build demo test test-rust lint test-python bench bench-run bench-tiny bench-instructions \
-	bench-check bench-gate-tiny bench-floors fuzz fmt lock clean
+	bench-check bench-gate-tiny bench-floors bench-run-tiny bench-report fuzz fmt lock clean
 
 help: ## Show this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -67,13 +65,24 @@ lint: setup ## clippy, rustfmt, ruff, mypy --strict and stubtest
 test-python: build ## pytest (with the benchmark suite on tiny inputs)
 	CGI_MATCH_BENCH_SCALE=tiny $(VENV)/bin/pytest -q
 
+# One modality (plates, dna, fingerprints, workflow, distributed) or all of them: `make bench MODALITY=dna`
+# measures, records and regenerates only DNA; the other modalities' committed results stay as they are.
+MODALITY ?= all
+ALL_MODALITIES := plates dna fingerprints workflow distributed
+RUN_MODALITIES = $(if $(filter all,$(MODALITY)),$(ALL_MODALITIES),$(MODALITY))
+SNAPSHOTS = $(foreach m,$(RUN_MODALITIES),--snapshot $(BENCH_OUT)/$(m)/snapshot.json)
+TINY_SNAPSHOTS = $(foreach m,$(RUN_MODALITIES),--snapshot $(BENCH_OUT)/tiny/$(m)/snapshot.json)
+
 bench-run: build
-	mkdir -p $(BENCH_OUT)
-	touch $(BENCH_OUT)/criterion.stamp
-	$(BENCH_ENV) cargo bench -p cgi-match-core --benches --quiet
-	$(BENCH_ENV) CGI_MATCH_BENCH_SCALE=$(BENCH_SCALE) $(BENCH_PYTEST) --benchmark-json=$(BENCH_OUT)/pytest-benchmark.json
-	$(BENCH_ENV) $(GATE) machine --out $(BENCH_OUT)/machine.json
-	$(MAKE) --no-print-directory bench-instructions
+	for m in $(RUN_MODALITIES); do \
+		$(BENCH_ENV) $(GATE) run --modality $$m --scale $(BENCH_SCALE) --out $(BENCH_OUT)/$$m \
+			--command-line "make bench MODALITY=$$m" || exit 1; \
+	done
+
+bench-run-tiny: build
+	for m in $(RUN_MODALITIES); do \
+		$(BENCH_ENV) $(GATE) run --modality $$m --scale tiny --out $(BENCH_OUT)/tiny/$$m || exit 1; \
+	done
 
 bench-tiny: build
 	mkdir -p $(BENCH_OUT)
@@ -84,32 +93,38 @@ bench-instructions: setup ## Instruction counts of the hottest kernels under cal
 	mkdir -p $(BENCH_OUT)
 	$(GATE) instructions --out $(BENCH_OUT)/instructions.json
 
-bench: bench-run ## All benchmarks at full size (criterion, pytest-benchmark, callgrind); regenerates BENCHMARKS.md
-	$(GATE) report $(GATE_FULL_INPUTS)
+bench: bench-run ## Benchmarks at full size (MODALITY=plates|dna|fingerprints|workflow|distributed, default all); records benches/results, regenerates BENCHMARKS.md
+	$(GATE) record $(foreach m,$(RUN_MODALITIES),$(BENCH_OUT)/$(m)/snapshot.json)
+	$(GATE) report
+
+bench-report: setup ## Regenerate BENCHMARKS.md from the committed results (benches/results) and floors
+	$(GATE) report
 
 # A timing figure that fails is measured again before the gate fails: a real regression fails both runs, the
 # shared machine's noise rarely does (instruction counts are exact and fail both times anyway).
-bench-check: bench-run ## Full-size benchmark gate: in-run ratios, accuracy and instruction counts vs benches/floors.toml
-	$(GATE) check $(GATE_FULL_INPUTS) || { echo "benchmark gate: measuring again to confirm"; \
-		$(MAKE) --no-print-directory bench-run && $(GATE) check $(GATE_FULL_INPUTS); }
+bench-check: bench-run ## Full-size benchmark gate (MODALITY=… as for bench): ratios, accuracy, instructions vs benches/floors.toml
+	$(GATE) check $(SNAPSHOTS) || { echo "benchmark gate: measuring again to confirm"; \
+		$(MAKE) --no-print-directory bench-run && $(GATE) check $(SNAPSHOTS); }
 
 bench-gate-tiny: bench-tiny bench-instructions ## Reduced gate run by `make test`: tiny ratios and instruction counts
 	$(GATE) check $(GATE_TINY_INPUTS) --instructions $(BENCH_OUT)/instructions.json || { \
 		echo "benchmark gate: measuring again to confirm"; $(MAKE) --no-print-directory bench-tiny && \
 		$(GATE) check $(GATE_TINY_INPUTS) --instructions $(BENCH_OUT)/instructions.json; }
 
-# Floors come from the slowest of FLOOR_RUNS runs (`--keep-lowest`), so that no floor rests on a lucky run.
+# Floors come from the slowest of FLOOR_RUNS runs (`--keep-lowest`), so that no floor rests on a lucky run; the
+# last full run is recorded in benches/results and BENCHMARKS.md. MODALITY=… limits all of it to one modality.
 FLOOR_RUNS ?= 3
-bench-floors: ## After a deliberate change: rewrite benches/floors.toml (slowest of FLOOR_RUNS fresh runs)
-	$(MAKE) --no-print-directory bench-run bench-tiny
-	$(GATE) floors $(GATE_FULL_INPUTS)
-	$(GATE) floors $(GATE_TINY_INPUTS)
+bench-floors: ## After a deliberate change: rewrite benches/floors.toml (slowest of FLOOR_RUNS fresh runs; MODALITY=…)
+	$(MAKE) --no-print-directory bench-run bench-run-tiny
+	$(GATE) floors $(SNAPSHOTS)
+	$(GATE) floors $(TINY_SNAPSHOTS)
 	for i in $$(seq 2 $(FLOOR_RUNS)); do \
-		$(MAKE) --no-print-directory bench-run bench-tiny && \
-		$(GATE) floors --keep-lowest $(GATE_FULL_INPUTS) && \
-		$(GATE) floors --keep-lowest $(GATE_TINY_INPUTS) || exit 1; \
+		$(MAKE) --no-print-directory bench-run bench-run-tiny && \
+		$(GATE) floors --keep-lowest $(SNAPSHOTS) && \
+		$(GATE) floors --keep-lowest $(TINY_SNAPSHOTS) || exit 1; \
 	done
-	$(GATE) report $(GATE_FULL_INPUTS)
+	$(GATE) record $(foreach m,$(RUN_MODALITIES),$(BENCH_OUT)/$(m)/snapshot.json)
+	$(GATE) report
 
 # cargo-fuzz needs nightly flags; the one toolchain here is stable, so RUSTC_BOOTSTRAP=1 unlocks them for this
 # target only. No sanitizer (the readers have no unsafe code; a panic or failed assertion is what we look for),

@@ -63,6 +63,10 @@ def workload(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def _info(benchmark: Any, how: str) -> None:
     benchmark.extra_info.update(reads=N_PARTS * READS_PER_PART, alerts=N_ALERTS, partitions=N_PARTS, how=how)
+    # Not a gated ratio (the Dask runs' time is mostly process start-up and scheduling on this 2-core box, not
+    # cgi-match's work); BENCHMARKS.md shows each run's speed relative to the in-process run of the same run.
+    if how != "in-process, no Dask":
+        benchmark.extra_info["vs"] = "test_single_process"
 
 
 def test_single_process(benchmark: Any, workload: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ import pytest
 import cgi_match
 from cgi_match.batch import run_job
 from cgi_match.jobs import Accountability
-from conftest import scaled
+from conftest import gate, scaled
 
 synth = pytest.importorskip("cgi_match.synth.plates", reason="the plate generator is not in this build")
 pytestmark = pytest.mark.skipif(not hasattr(cgi_match, "PlateIndex"), reason="no plate matcher in this build")
@@ -52,6 +52,8 @@ def job_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_bench_job_end_to_end(benchmark: Any, job_folder: Path, bench_scale: str) -> None:
     benchmark.extra_info.update(scale=bench_scale, alerts=N_ALERTS, reads=N_READS)
+    # Gate: the job's throughput over the bare matcher's on the same reads (below 1: the job's overhead).
+    gate(benchmark, "workflow.job", "subject", items=N_READS)
 
     def run() -> int:
         return run_job(
@@ -63,6 +65,7 @@ def test_bench_job_end_to_end(benchmark: Any, job_folder: Path, bench_scale: str
 
 def test_bench_matcher_alone_peer(benchmark: Any, job_folder: Path, bench_scale: str) -> None:
     benchmark.extra_info.update(scale=bench_scale, alerts=N_ALERTS, reads=N_READS)
+    gate(benchmark, "workflow.job", "peer", items=N_READS)
     alerts = pl.read_parquet(job_folder / "alerts" / "alerts.parquet")
     plates = pl.read_parquet(job_folder / "alerts" / "plates.parquet").join(
         alerts.select("alert_id", "valid_from", "valid_to"), on="alert_id"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from gate.floors import Floors, InstructionBound, MetricBound, RatioFloor
 from gate.instructions import InstructionCount
+from gate.modalities import covers
 from gate.results import Results, Timing
 
 
@@ -46,7 +47,7 @@ class Row:
     scale: str
     value: str
     bound: str
-    status: str  # "ok" | "improved" | "REGRESSED" | "MISSING" | "no floor"
+    status: str  # "ok" | "improved" | "REGRESSED" | "MISSING" | "no floor" | "skipped"
     detail: str
 
     @property
@@ -85,11 +86,13 @@ def compare(
     counts: Iterable[InstructionCount] | None,
     scales: Iterable[str],
     sources: Iterable[str],
+    modalities: set[str] | None = None,
 ) -> list[Row]:
     """Rows for every figure of the run and every committed floor that the run should have produced.
 
-    ``scales`` and ``sources`` say what this run covered, so a floor outside it is not reported missing (the
-    tiny gate inside `make test` runs no criterion bench); ``counts`` is None when instructions were not counted.
+    ``scales``, ``sources`` and ``modalities`` (None: all) say what this run covered, so a floor outside it is
+    not reported missing (the tiny gate inside `make test` runs no criterion bench; `make bench-check
+    MODALITY=dna` runs no plate bench); ``counts`` is None when instructions were not counted.
     """
     scales, sources = set(scales), set(sources)
     rows: list[Row] = []
@@ -109,7 +112,7 @@ def compare(
             rows.append(Row("ratio", g.gate, g.scale, value, f">= {floor.floor:.3g}x", "ok", detail))
     for scale in sorted(scales):
         for gate, floor in sorted(floors.ratios.get(scale, {}).items()):
-            covered = any(part in sources for part in floor.source.split("+"))
+            covered = any(part in sources for part in floor.source.split("+")) and covers(modalities, gate)
             if (scale, gate) not in seen and covered:
                 rows.append(Row("ratio", gate, scale, "-", f">= {floor.floor:.3g}x", "MISSING", "gate not in this run"))
     seen_metrics: set[tuple[str, str]] = set()
@@ -129,9 +132,17 @@ def compare(
     if "pytest-benchmark" in sources:
         for scale in sorted(scales):
             for key, bound in sorted(floors.metrics.get(scale, {}).items()):
-                if (scale, key) not in seen_metrics:
+                if (scale, key) not in seen_metrics and covers(modalities, key):
                     op = ">=" if bound.better == "higher" else "<="
-                    rows.append(Row("metric", key, scale, "-", f"{op} {bound.bound:.4g}", "MISSING", "not reported"))
+                    status, detail = (
+                        ("skipped", "optional: its data is absent")
+                        if bound.optional
+                        else (
+                            "MISSING",
+                            "not reported",
+                        )
+                    )
+                    rows.append(Row("metric", key, scale, "-", f"{op} {bound.bound:.4g}", status, detail))
     if counts is not None:
         counted = {c.kernel: c for c in counts}
         for c in counted.values():
@@ -160,7 +171,7 @@ def compare(
                     detail += "; run `make bench-floors` to tighten the bound"
                 rows.append(Row("instructions", c.kernel, "-", value, f"<= {ib.max:,}", status, detail))
         for kernel, ib in sorted(floors.instructions.items()):
-            if kernel not in counted:
+            if kernel not in counted and covers(modalities, kernel):
                 rows.append(Row("instructions", kernel, "-", "-", f"<= {ib.max:,}", "MISSING", "kernel not run"))
     return rows
 
@@ -188,6 +199,7 @@ def updated_floors(
     scales: Iterable[str],
     keep_lowest: bool = False,
     sources: Iterable[str] | None = None,
+    modalities: set[str] | None = None,
 ) -> Floors:
     """New floors from this run: the figures of the scales and sources it covered are replaced, others kept.
 
@@ -196,35 +208,48 @@ def updated_floors(
 
     With ``keep_lowest``, a gate already in ``floors`` keeps the lower of its committed and its new measured
     ratio: `make bench-floors` runs the benchmarks several times and sets each floor from the slowest run, so
-    that a floor never comes from one lucky quiet moment of the machine.
+    that a floor never comes from one lucky quiet moment of the machine. Every run's ratio is kept in the
+    floor's ``runs`` (BENCHMARKS.md shows their spread). ``modalities`` (None: all) limits the replacement to the
+    modalities this run measured, so `make bench-floors MODALITY=dna` leaves the plate floors alone.
     """
     scales = set(scales)
     ran = None if sources is None else set(sources)
 
-    def replaced(scale: str, source: str) -> bool:
-        return scale in scales and (ran is None or any(part in ran for part in source.split("+")))
+    def replaced(scale: str, source: str, name: str) -> bool:
+        return (
+            scale in scales
+            and (ran is None or any(part in ran for part in source.split("+")))
+            and covers(modalities, name)
+        )
 
     previous = {s: dict(v) for s, v in floors.ratios.items()} if keep_lowest else {}
     new = Floors(
         ratio_margin=dict(floors.ratio_margin),
         instruction_tolerance=floors.instruction_tolerance,
         metric_slack=floors.metric_slack,
-        ratios={s: {g: f for g, f in v.items() if not replaced(s, f.source)} for s, v in floors.ratios.items()},
-        metrics={s: dict(v) for s, v in floors.metrics.items() if not replaced(s, "pytest-benchmark")},
-        instructions=dict(floors.instructions) if counts is None else {},
+        ratios={s: {g: f for g, f in v.items() if not replaced(s, f.source, g)} for s, v in floors.ratios.items()},
+        # An optional figure (dev set in ../shared) keeps its bound when this run could not measure it.
+        metrics={
+            s: {k: b for k, b in v.items() if b.optional or not replaced(s, "pytest-benchmark", k)}
+            for s, v in floors.metrics.items()
+        },
+        instructions={k: b for k, b in floors.instructions.items() if counts is None or not covers(modalities, k)},
     )
     for g in gate_ratios(results):
         if g.scale in scales:
             ratio = g.ratio
+            runs: tuple[float, ...] = (ratio,)
             old = previous.get(g.scale, {}).get(g.gate)
             if old is not None:
+                runs = (*(old.runs or (old.measured,)), ratio)
                 ratio = min(ratio, old.measured)
-            new.ratios.setdefault(g.scale, {})[g.gate] = RatioFloor(ratio, ratio / floors.margin(g.scale), g.source)
+            floor = RatioFloor(ratio, ratio / floors.margin(g.scale), g.source, runs)
+            new.ratios.setdefault(g.scale, {})[g.gate] = floor
     for m in results.metrics:
         if m.scale in scales:
             slack = floors.metric_slack
             bound = m.value - slack if m.better == "higher" else m.value + slack
-            new.metrics.setdefault(m.scale, {})[m.key] = MetricBound(m.value, m.better, bound)
+            new.metrics.setdefault(m.scale, {})[m.key] = MetricBound(m.value, m.better, bound, m.optional)
     for c in counts or ():
         limit = int(c.instructions * (1 + floors.instruction_tolerance))
         new.instructions[c.kernel] = InstructionBound(c.items, c.instructions, limit)

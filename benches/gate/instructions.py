@@ -124,10 +124,14 @@ def count(binary: Path, kernel: str, items: int) -> InstructionCount:
     return InstructionCount(kernel, items, total)
 
 
-def measure_all(repo: Path) -> list[InstructionCount]:
-    """Builds the example and counts every registered kernel."""
+def measure_all(repo: Path, prefixes: tuple[str, ...] | None = None) -> list[InstructionCount]:
+    """Builds the example and counts every registered kernel (only those whose name starts with ``prefixes``)."""
     binary = build(repo)
-    return [count(binary, name, items) for name, items in list_kernels(binary)]
+    return [
+        count(binary, name, items)
+        for name, items in list_kernels(binary)
+        if prefixes is None or name.startswith(prefixes)
+    ]
 
 
 def save(counts: list[InstructionCount], path: Path) -> None:

@@ -1,33 +1,42 @@
-"""Regenerating the tables of BENCHMARKS.md from a run's results, between marker comments.
+"""Regenerating every table of BENCHMARKS.md from the committed snapshots (``benches/results/*.json``).
 
-A block ``<!-- gate:begin NAME -->`` … ``<!-- gate:end -->`` is replaced by generated text; everything outside
-the markers is prose that people write. ``NAME`` is ``machine`` (machine facts and commands),
-``instructions`` (callgrind counts) or a gate prefix such as ``plates`` (every gate named ``plates`` or
-``plates.…``). A gate whose prefix has no block gets a new generated section at the end, so a new benchmark
-shows up without anyone editing the file. A block whose figures are not in this run keeps its old text.
+A block ``<!-- gate:begin NAME -->`` … ``<!-- gate:end -->`` is replaced by generated text; everything outside the
+markers is prose that people write (method, caveats, what a figure means), never a figure. ``NAME`` is:
+
+``<gate prefix>`` (``plates``, ``finger``, ``dna`` …)
+    every gate of that prefix: subject/peer throughput ratio with its floor, then the accuracy figures.
+``timings:<bench>``
+    every benchmark of a pytest file (``timings:test_bench_plates``) or criterion group (``timings:plate_index``):
+    fastest and median time, items, throughput, ratio to its in-run peer and what it recorded (sizes, hits …).
+``instructions``
+    the callgrind counts with their bounds.
+``run:<modality>``
+    the facts of that modality's run (date, commit, machine, load average, versions).
+``noise``
+    the ratios of every run the committed floors were set from, and their spread.
+
+Each generated table ends with the command, date, commit, machine and load average of the run it comes from.
+Rendering reads only the snapshots and floors, so BENCHMARKS.md is a pure function of committed files
+(tests/test_bench_gate.py checks it). A gate prefix without a block gets a generated section appended.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from gate.check import GateRatio, gate_ratios
 from gate.floors import Floors
-from gate.instructions import InstructionCount
 from gate.machine import summary
-from gate.results import Metric, Results
+from gate.modalities import MODALITIES, of_timing
+from gate.results import Metric, Results, Timing
+from gate.snapshot import Snapshot
 
-BLOCK = re.compile(r"(<!-- gate:begin (?P<name>[\w.\-]+) -->\n)(?P<body>.*?)(<!-- gate:end -->)", re.DOTALL)
-
-# What `make bench` runs for each source (Makefile `bench-run`; one thread, see BENCH_ENV there).
-COMMANDS = {
-    "pytest-benchmark": "`CGI_MATCH_BENCH_SCALE=full pytest benches --benchmark-only --benchmark-warmup=on`",
-    "criterion": "`cargo bench -p cgi-match-core --benches`",
-}
+BLOCK = re.compile(r"(<!-- gate:begin (?P<name>[\w.:\-]+) -->\n)(?P<body>.*?)(<!-- gate:end -->)", re.DOTALL)
 
 
-def _seconds(s: float) -> str:
+def _seconds(s: float | None) -> str:
+    if s is None:
+        return "-"
     for unit, factor in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
         if s >= factor:
             return f"{s / factor:.3g} {unit}"
@@ -43,6 +52,14 @@ def _rate(r: float | None) -> str:
     return f"{r:.3g} /s"
 
 
+def _value(v: str | int | float | bool) -> str:
+    if isinstance(v, bool | str):
+        return str(v)
+    if isinstance(v, int):
+        return f"{v:,}"
+    return f"{v:.4g}"
+
+
 def prefix(gate: str) -> str:
     """The BENCHMARKS.md block a gate belongs to: its name up to the first dot."""
     return gate.split(".", 1)[0]
@@ -52,7 +69,36 @@ def _in_block(name: str, gate: str) -> bool:
     return gate == name or gate.startswith(name + ".")
 
 
-def gate_table(ratios: list[GateRatio], metrics: list[Metric], floors: Floors) -> str:
+def short_name(t: Timing) -> str:
+    """A benchmark's name without its file (pytest) or group (criterion)."""
+    return t.name.split("::", 1)[1] if "::" in t.name else t.name.split("/", 1)[-1]
+
+
+def _commands(snap: Snapshot, timings: list[Timing]) -> str:
+    parts = []
+    files = sorted({t.name.split("::", 1)[0] for t in timings if t.source == "pytest-benchmark"})
+    if files:
+        parts.append(
+            f"pytest-benchmark: `CGI_MATCH_BENCH_SCALE={snap.scale} pytest {' '.join(files)} --benchmark-enable "
+            "--benchmark-only --benchmark-warmup=on`"
+        )
+    benches = MODALITIES[snap.modality].criterion_benches if snap.modality in MODALITIES else ()
+    if any(t.source == "criterion" for t in timings) and benches:
+        parts.append("criterion: `cargo bench -p cgi-match-core " + " ".join(f"--bench {b}" for b in benches) + "`")
+    threads = snap.machine.get("threads", "?")
+    env = f" under `RAYON_NUM_THREADS={threads} POLARS_MAX_THREADS={threads}`" if threads.isdigit() else ""
+    return ("Commands: " + "; ".join(parts) + env + ". ") if parts else ""
+
+
+def _footer(snaps: list[Snapshot], timings: list[Timing]) -> list[str]:
+    lines = [""]
+    for snap in snaps:
+        mine = [t for t in timings if of_timing(t) == snap.modality]
+        lines.append(_commands(snap, mine) + snap.run_line())
+    return lines
+
+
+def gate_table(ratios: list[GateRatio], metrics: list[Metric], floors: Floors) -> list[str]:
     """Markdown for a set of gates: ratio table, then accuracy figures."""
     lines: list[str] = []
     if ratios:
@@ -63,85 +109,139 @@ def gate_table(ratios: list[GateRatio], metrics: list[Metric], floors: Floors) -
         for g in ratios:
             floor = floors.ratios.get(g.scale, {}).get(g.gate)
             lines.append(
-                f"| `{g.gate}` | {g.scale} | {g.subject.items:,} | `{g.subject.name}`: {_seconds(g.subject.seconds)}"
-                f", {_rate(g.subject.throughput)} | `{g.peer.name}`: {_seconds(g.peer.seconds)}, "
-                f"{_rate(g.peer.throughput)} | **{g.ratio:.3g}x** | {f'{floor.floor:.3g}x' if floor else '-'} |"
+                f"| `{g.gate}` | {g.scale} | {g.subject.items:,} | `{short_name(g.subject)}`: "
+                f"{_seconds(g.subject.seconds)}, {_rate(g.subject.throughput)} | `{short_name(g.peer)}`: "
+                f"{_seconds(g.peer.seconds)}, {_rate(g.peer.throughput)} | **{g.ratio:.3g}x** | "
+                f"{f'{floor.floor:.3g}x' if floor else '-'} |"
             )
-        sources = sorted({part for g in ratios for part in g.source.split("+")})
-        lines += [
-            "",
-            "Command: `make bench` ("
-            + "; ".join(f"{s}: {COMMANDS.get(s, s)}" for s in sources)
-            + ", under `RAYON_NUM_THREADS=1 POLARS_MAX_THREADS=1`). Throughput from the fastest round.",
-        ]
+        lines += ["", "Throughput from the fastest round of each side, both measured in the same run."]
     if metrics:
-        lines += ["", "| accuracy figure | scale | value | bound |", "|---|---|---:|---:|"]
-        for m in metrics:
+        if lines:
+            lines.append("")
+        lines += ["| accuracy figure | scale | value | bound |", "|---|---|---:|---:|"]
+        for m in sorted(metrics, key=lambda m: (m.key, m.scale)):
             bound = floors.metrics.get(m.scale, {}).get(m.key)
             shown = "-" if bound is None else f"{'≥' if bound.better == 'higher' else '≤'} {bound.bound:.4g}"
             lines.append(f"| `{m.key}` | {m.scale} | {m.value:.4g} | {shown} |")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
-def instructions_table(counts: list[InstructionCount], floors: Floors) -> str:
-    """Markdown for the callgrind counts."""
+def timings_table(timings: list[Timing], all_timings: list[Timing]) -> list[str]:
+    """Markdown for every benchmark of one pytest file or criterion group."""
+    by_name = {short_name(t): t for t in all_timings}
+    ratios = {}
+    for g in gate_ratios(Results(all_timings, [])):
+        ratios[g.subject.name] = f"**{g.ratio:.3g}x** `{short_name(g.peer)}` (gate `{g.gate}`)"
+        ratios[g.peer.name] = f"peer of `{g.gate}`"
     lines = [
-        "| kernel | items | instructions | per item | bound |",
-        "|---|---:|---:|---:|---:|",
+        "| benchmark | fastest | median | rounds | items/call | throughput | vs in-run peer | recorded |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
     ]
-    for c in counts:
-        b = floors.instructions.get(c.kernel)
+    for t in timings:
+        vs = ratios.get(t.name, "")
+        baseline = t.info.get("vs")
+        if not vs and isinstance(baseline, str) and baseline in by_name and t.seconds > 0:
+            # A declared baseline without a gate (`extra_info["vs"]`): how many times faster than it, same run.
+            vs = f"{by_name[baseline].seconds / t.seconds:.3g}x `{baseline}`"
+        info = ", ".join(f"{k}={_value(v)}" for k, v in t.info.items() if k != "vs")
         lines.append(
-            f"| `{c.kernel}` | {c.items:,} | {c.instructions:,} | {c.per_item:,.0f} | {f'{b.max:,}' if b else '-'} |"
+            f"| `{short_name(t)}` | {_seconds(t.seconds)} | {_seconds(t.median)} | {t.rounds or '-'} | "
+            f"{f'{t.items:,}' if t.items else '-'} | {_rate(t.throughput)} | {vs} | {info} |"
         )
+    return lines
+
+
+def instructions_table(snaps: list[Snapshot], floors: Floors) -> list[str]:
+    """Markdown for the callgrind counts of every modality."""
+    lines = ["| kernel | items | instructions | per item | bound |", "|---|---:|---:|---:|---:|"]
+    for snap in snaps:
+        for c in sorted(snap.instructions, key=lambda c: c.kernel):
+            b = floors.instructions.get(c.kernel)
+            lines.append(
+                f"| `{c.kernel}` | {c.items:,} | {c.instructions:,} | {c.per_item:,.0f} | "
+                f"{f'{b.max:,}' if b else '-'} |"
+            )
     lines += [
         "",
         "Command: `make bench-instructions` → `PYTHONPATH=benches python -m gate instructions` (builds "
         "`crates/matcher/examples/kernels.rs` in release, runs each kernel under "
-        "`valgrind --tool=callgrind --toggle-collect='*measured_kernel_run*'`).",
+        "`valgrind --tool=callgrind --toggle-collect='*measured_kernel_run*'`), also run by `make bench`.",
     ]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
-def machine_block(machine: dict[str, str], when: str | None) -> str:
-    """Markdown for the machine facts of the run."""
-    run = f" Run of {when}." if when else ""
-    return f"Machine: {summary(machine)}.{run}\n"
+def noise_table(floors: Floors) -> list[str]:
+    """The ratios of the runs each committed floor was set from, and their spread."""
+    lines = [
+        "| gate | scale | runs | ratios (each run) | spread (max ÷ min) | floor (slowest ÷ margin) |",
+        "|---|---|---:|---|---:|---:|",
+    ]
+    for scale in sorted(floors.ratios):
+        for gate, f in sorted(floors.ratios[scale].items()):
+            runs = f.runs or (f.measured,)
+            spread = max(runs) / min(runs) if min(runs) > 0 else float("nan")
+            lines.append(
+                f"| `{gate}` | {scale} | {len(runs)} | {', '.join(f'{r:.3g}' for r in runs)} | {spread:.2f} | "
+                f"{f.floor:.3g}x (÷ {floors.margin(scale):g}) |"
+            )
+    return lines
 
 
-def render(
-    text: str,
-    results: Results,
-    counts: Iterable[InstructionCount] | None,
-    floors: Floors,
-    machine: dict[str, str],
-    when: str | None = None,
-) -> str:
-    """BENCHMARKS.md with every block this run has figures for regenerated, and new blocks appended."""
-    ratios = gate_ratios(results)
-    counts = list(counts or [])
-    blocks: dict[str, str] = {"machine": machine_block(machine, when)}
-    if counts:
-        blocks["instructions"] = instructions_table(counts, floors)
-    names = sorted({prefix(g.gate) for g in ratios} | {prefix(m.gate) for m in results.metrics})
-    for name in names:
-        blocks[name] = gate_table(
-            [g for g in ratios if _in_block(name, g.gate)],
-            [m for m in results.metrics if _in_block(name, m.gate)],
-            floors,
+def _block(name: str, snaps: list[Snapshot], floors: Floors) -> list[str] | None:
+    """The generated lines of one block, or None when no committed snapshot has figures for it."""
+    timings = [t for s in snaps for t in s.timings]
+    if name == "instructions":
+        with_counts = [s for s in snaps if s.instructions]
+        return instructions_table(with_counts, floors) + _footer(with_counts, []) if with_counts else None
+    if name == "noise":
+        return noise_table(floors) if floors.ratios else None
+    if name.startswith("run:"):
+        found = [s for s in snaps if s.modality == name[4:]]
+        if not found:
+            return None
+        s = found[0]
+        return [s.run_line(), "", f"Machine and versions: {summary(s.machine)}."]
+    if name.startswith("timings:"):
+        sel = name[len("timings:") :]
+        mine = sorted(
+            (t for t in timings if t.name.startswith(sel + "/") or f"/{sel}.py::" in f"/{t.name}"),
+            key=lambda t: t.name,
         )
-    present = {m.group("name") for m in BLOCK.finditer(text)}
+        if not mine:
+            return None
+        owners = [s for s in snaps if any(of_timing(t) == s.modality for t in mine)]
+        return timings_table(mine, timings) + _footer(owners, mine)
+    ratios = [g for g in gate_ratios(Results(timings, [])) if _in_block(name, g.gate)]
+    metrics = [m for s in snaps for m in s.metrics if _in_block(name, m.gate)]
+    if not ratios and not metrics:
+        return None
+    used = {t.name for g in ratios for t in (g.subject, g.peer)}
+    owners = [
+        s for s in snaps if any(_in_block(name, m.gate) for m in s.metrics) or any(t.name in used for t in s.timings)
+    ]
+    return gate_table(ratios, metrics, floors) + _footer(owners, [t for t in timings if t.name in used])
+
+
+def render(text: str, snaps: list[Snapshot], floors: Floors) -> str:
+    """BENCHMARKS.md with every block regenerated from ``snaps`` and new gate prefixes appended."""
 
     def replace(m: re.Match[str]) -> str:
         name = m.group("name")
-        body = blocks.get(name, m.group("body"))
-        return f"{m.group(1)}{body}{m.group(4)}"
+        lines = _block(name, snaps, floors)
+        if lines is None:
+            lines = [
+                f"_No recorded figures for `{name}`: run `make bench` for its modality and commit benches/results._"
+            ]
+        return f"{m.group(1)}" + "\n".join(lines) + f"\n{m.group(4)}"
 
     out = BLOCK.sub(replace, text)
-    for name in names:
-        if name not in present:
-            out = out.rstrip("\n") + (
-                f"\n\n## {name} (generated by the benchmark gate)\n\n"
-                f"<!-- gate:begin {name} -->\n{blocks[name]}<!-- gate:end -->\n"
-            )
+    present = {m.group("name") for m in BLOCK.finditer(text)}
+    gates = {t.gate for s in snaps for t in s.timings if t.gate} | {m.gate for s in snaps for m in s.metrics}
+    for name in sorted({prefix(g) for g in gates} - present):
+        lines = _block(name, snaps, floors) or []
+        out = out.rstrip("\n") + (
+            f"\n\n## {name} (generated by the benchmark gate)\n\n<!-- gate:begin {name} -->\n"
+            + "\n".join(lines)
+            + "\n<!-- gate:end -->\n"
+        )
     return out

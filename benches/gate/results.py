@@ -8,7 +8,7 @@ benchmark kept for the report) and a :class:`Metric` (an accuracy figure). Malfo
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ ROLES = ("subject", "peer")
 
 # The statistic the gate uses is the *minimum* time per call over the rounds: interference from other work on a
 # shared machine only ever adds time, so the minimum estimates the undisturbed cost. Measured on this project's
-# 2-core machine (BENCHMARKS.md "Gate noise"), the tiny plate ratio spread over six runs was 3.21-3.54 with the
+# 2-core machine (issue-8 note), the tiny plate ratio spread over six runs was 3.21-3.54 with the
 # minimum and 2.79-3.32 with the median.
 
 # Direction of the accuracy figures the matchers report; a benchmark declares any other metric's direction with
@@ -56,6 +56,10 @@ class Timing:
     role: str | None  # "subject" | "peer" | None
     scale: str  # "full" | "tiny"; criterion benches have one size and count as "full"
     rounds: int
+    median: float | None = None  # median time per call, shown beside the fastest round in BENCHMARKS.md
+    # What the benchmark recorded about its data and results (sizes, hits, bytes per alert …): the scalar
+    # entries of pytest-benchmark's extra_info other than the gate's own keys.
+    info: dict[str, str | int | float | bool] = field(default_factory=dict)
 
     @property
     def throughput(self) -> float | None:
@@ -74,6 +78,8 @@ class Metric:
     value: float
     better: str  # "higher" | "lower"
     scale: str
+    # Measured only where its data is (the real dev set in ../shared): a run without it skips, never fails.
+    optional: bool = False
 
     @property
     def key(self) -> str:
@@ -92,6 +98,29 @@ class Results:
         """Adds another file's results to these."""
         self.timings.extend(other.timings)
         self.metrics.extend(other.metrics)
+
+
+# extra_info keys the gate itself interprets; everything else scalar is kept as a recorded figure.
+GATE_KEYS = frozenset({"gate", "role", "items", "scale", "metric", "value", "metrics", "better", "optional"})
+
+
+def _info(extra: dict[str, Any]) -> dict[str, str | int | float | bool]:
+    out: dict[str, str | int | float | bool] = {}
+    flat: list[tuple[str, object]] = []
+    for key, value in extra.items():
+        if key in GATE_KEYS:
+            continue
+        if isinstance(value, dict):  # one level of nesting, e.g. hits by match kind
+            flat += [(f"{key}.{k}", v) for k, v in value.items()]
+        else:
+            flat.append((str(key), value))
+    for key, value in sorted(flat):
+        if not isinstance(value, str | int | float | bool):
+            continue
+        if isinstance(value, float) and value != value:  # NaN has no place in a table
+            continue
+        out[key] = value
+    return out
 
 
 def _number(value: object, where: str) -> float:
@@ -144,7 +173,8 @@ def _metrics(extra: dict[str, Any], gate: str | None, scale: str, where: str) ->
                 f"{where}: metric {name!r} has no known direction; declare extra_info['better'] = "
                 f"{{{name!r}: 'higher' | 'lower'}}"
             )
-        out.append(Metric(gate=gate, name=name, value=value, better=better, scale=scale))
+        optional = extra.get("optional", False) is True
+        out.append(Metric(gate=gate, name=name, value=value, better=better, scale=scale, optional=optional))
     return out
 
 
@@ -173,7 +203,21 @@ def load_pytest_benchmark(path: Path, default_scale: str = "full") -> Results:
             raise ResultsError(f"{where}: no stats")
         seconds = _number(stats.get("min"), f"{where}: stats.min")
         rounds = int(_number(stats.get("rounds", 0), f"{where}: stats.rounds"))
-        results.timings.append(Timing("pytest-benchmark", name, seconds, items, gate, role, scale, rounds))
+        median = stats.get("median")
+        results.timings.append(
+            Timing(
+                "pytest-benchmark",
+                name,
+                seconds,
+                items,
+                gate,
+                role,
+                scale,
+                rounds,
+                median=_number(median, f"{where}: stats.median") if median is not None else None,
+                info=_info(extra),
+            )
+        )
         results.metrics.extend(_metrics(extra, gate, scale, where))
     return results
 
@@ -239,5 +283,7 @@ def load_criterion(root: Path, newer_than: float | None = None) -> Results:
         if role is not None and items is None:
             raise ResultsError(f"{where}: gated criterion bench {full_id} must set Throughput::Elements or Bytes")
         gate = group if role is not None else None
-        results.timings.append(Timing("criterion", full_id, seconds, items, gate, role, "full", 0))
+        results.timings.append(
+            Timing("criterion", full_id, seconds, items, gate, role, "full", 0, median=median_ns * 1e-9)
+        )
     return results

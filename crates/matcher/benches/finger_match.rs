@@ -4,24 +4,25 @@
 //! cross-finger pair, the FVC protocol's mix; otherwise random minutiae sets of the same size (≈ 40).
 #![allow(clippy::expect_used, clippy::unwrap_used)] // benchmark set-up, not input handling
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
-use cgi_match_core::finger::{iso19794_2, Matcher, MinutiaKind, PreparedTemplate, Template};
+use cgi_match_core::finger::{iso19794_2, Matcher, Minutia, MinutiaKind, Template};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-fn devset(m: &Matcher) -> Option<Vec<PreparedTemplate>> {
+fn devset() -> Option<Vec<Template>> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/fingerprints/fvc2002_db2_b");
     let mut out = Vec::new();
     for f in 101..=110 {
         for i in 1..=8 {
             let bytes = std::fs::read(dir.join(format!("{f}_{i}.iso"))).ok()?;
-            out.push(m.prepare(&iso19794_2::read(&bytes).ok()?[0]));
+            out.push(iso19794_2::read(&bytes).ok()?.swap_remove(0));
         }
     }
     Some(out)
 }
 
-fn random(m: &Matcher, n: usize) -> Vec<PreparedTemplate> {
+fn random(n: usize) -> Vec<Template> {
     let mut state = 0x9E37_79B9_7F4A_7C15_u64;
     let mut next = move || {
         state ^= state << 13;
@@ -34,17 +35,69 @@ fn random(m: &Matcher, n: usize) -> Vec<PreparedTemplate> {
             let src: Vec<_> = (0..40)
                 .map(|_| (20.0 + 260.0 * next(), 20.0 + 360.0 * next(), 360.0 * next(), MinutiaKind::Ending, 60))
                 .collect();
-            m.prepare(&Template::from_source(&src, 500.0, 500.0).unwrap())
+            Template::from_source(&src, 500.0, 500.0).unwrap()
         })
         .collect()
 }
 
+/// Hough voting over rotation (10° bins) then translation (8 px bins), greedy pairing within 12 px and 25°,
+/// score = paired² / (na · nb): the numpy peer of the pytest benchmarks, step for step.
+fn global_alignment_score(a: &[Minutia], b: &[Minutia]) -> f32 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let deg = |m: &Minutia| m.angle.to_degrees();
+    let mut bins = [0_u32; 36];
+    for p in a {
+        for q in b {
+            bins[((deg(q) - deg(p)).rem_euclid(360.0) / 10.0) as usize % 36] += 1;
+        }
+    }
+    let best = (0..36).fold(0, |best, i| if bins[i] > bins[best] { i } else { best });
+    let rotation = (best * 10 + 5) as f32;
+    let (sin, cos) = rotation.to_radians().sin_cos();
+    let turned: Vec<(f32, f32, f32)> =
+        a.iter().map(|p| (p.x * cos + p.y * sin, -p.x * sin + p.y * cos, (deg(p) + rotation) % 360.0)).collect();
+    let close = |i: usize, q: &Minutia| ((deg(q) - turned[i].2 + 180.0).rem_euclid(360.0) - 180.0).abs() <= 25.0;
+    let mut votes: HashMap<(i32, i32), u32> = HashMap::new();
+    for (i, p) in turned.iter().enumerate() {
+        for q in b.iter().filter(|q| close(i, q)) {
+            *votes.entry((((q.x - p.0) / 8.0).floor() as i32, ((q.y - p.1) / 8.0).floor() as i32)).or_default() += 1;
+        }
+    }
+    let Some((&(kx, ky), _)) = votes.iter().max_by(|x, y| x.1.cmp(y.1).then(y.0.cmp(x.0))) else {
+        return 0.0;
+    };
+    let (tx, ty) = ((kx * 8 + 4) as f32, (ky * 8 + 4) as f32);
+    let dist = |i: usize, q: &Minutia| (q.x - turned[i].0 - tx).hypot(q.y - turned[i].1 - ty);
+    let mut order: Vec<(f32, usize)> =
+        (0..a.len()).map(|i| (b.iter().map(|q| dist(i, q)).fold(f32::INFINITY, f32::min), i)).collect();
+    order.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let mut used = vec![false; b.len()];
+    let mut paired = 0_u32;
+    for (_, i) in order {
+        let mut near: Vec<(f32, usize)> = b
+            .iter()
+            .enumerate()
+            .filter(|(_, q)| close(i, q) && dist(i, q) <= 12.0)
+            .map(|(j, q)| (dist(i, q), j))
+            .collect();
+        near.sort_by(|x, y| x.0.total_cmp(&y.0));
+        if let Some(&(_, j)) = near.iter().find(|&&(_, j)| !used[j]) {
+            used[j] = true;
+            paired += 1;
+        }
+    }
+    (paired * paired) as f32 / (a.len() * b.len()) as f32
+}
+
 fn bench(c: &mut Criterion) {
     let m = Matcher::default();
-    let (name, t) = match devset(&m) {
+    let (name, raw) = match devset() {
         Some(t) => ("devset", t),
-        None => ("random", random(&m, 80)),
+        None => ("random", random(80)),
     };
+    let t: Vec<_> = raw.iter().map(|r| m.prepare(r)).collect();
     let mut genuine = Vec::new();
     let mut impostor = Vec::new();
     for a in 0..t.len() {
@@ -63,6 +116,18 @@ fn bench(c: &mut Criterion) {
             bch.iter(|| pairs.iter().map(|&(a, b)| m.compare(&t[a], &t[b])).sum::<f32>());
         });
     }
+    g.finish();
+
+    let mut g = c.benchmark_group("finger.compare_core");
+    g.throughput(Throughput::Elements(impostor.len() as u64));
+    g.bench_function(format!("subject:mcc_{name}_impostor"), |bch| {
+        bch.iter(|| impostor.iter().map(|&(a, b)| m.compare(&t[a], &t[b])).sum::<f32>());
+    });
+    g.bench_function(format!("peer:global_alignment_{name}_impostor"), |bch| {
+        bch.iter(|| {
+            impostor.iter().map(|&(a, b)| global_alignment_score(&raw[a].minutiae, &raw[b].minutiae)).sum::<f32>()
+        });
+    });
     g.finish();
 }
 
