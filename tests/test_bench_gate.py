@@ -383,3 +383,16 @@ def test_floors_from_instruction_counts_alone_keep_the_ratio_floors(tmp_path: Pa
     assert new.ratios == first.ratios
     assert new.metrics == first.metrics
     assert new.instructions["k"].measured == 1000
+
+
+def test_every_benchmark_file_and_criterion_bench_belongs_to_a_modality() -> None:
+    """`make bench MODALITY=…` runs what benches/gate/modalities.py lists: a new file must be listed there."""
+    from gate.modalities import MODALITIES
+
+    root = Path(__file__).resolve().parents[1]
+    files = {p.name for p in (root / "benches").glob("test_bench_*.py")}
+    listed = {f for m in MODALITIES.values() for f in m.pytest_files}
+    assert files - listed == set(), "add these pytest files to benches/gate/modalities.py"
+    manifest = tomllib.loads((root / "crates" / "matcher" / "Cargo.toml").read_text(encoding="utf-8"))
+    benches = {b["name"] for b in manifest.get("bench", [])}
+    assert benches - {b for m in MODALITIES.values() for b in m.criterion_benches} == set()

@@ -78,8 +78,14 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--out", type=Path, required=True, help="folder for the raw results and snapshot.json")
     p_run.add_argument("--repo", type=Path, default=Path())
     p_run.add_argument("--command-line", default=None, help="how the run was started, for BENCHMARKS.md")
-    p_run.add_argument("--no-instructions", action="store_true", help="skip the callgrind counts")
-    p_record = sub.add_parser("record", help="copy full-size snapshots to benches/results/<modality>.json")
+    p_run.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        choices=("criterion", "pytest-benchmark", "callgrind"),
+        help="leave a source out of this run (its recorded results stay as they are)",
+    )
+    p_record = sub.add_parser("record", help="copy full-size snapshots to benches/results/<modality>.<source>.json")
     p_record.add_argument("snapshots", type=Path, nargs="+")
     p_record.add_argument("--results", type=Path, default=snapshot.RESULTS_DIR)
     p_check = sub.add_parser("check", help="compare a run with the committed floors; exit 1 on a regression")
@@ -113,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "run":
             line = args.command_line or f"make bench MODALITY={args.modality}"
-            snap = run.run(args.modality, args.scale, args.out, args.repo, line, counts=not args.no_instructions)
+            snap = run.run(args.modality, args.scale, args.out, args.repo, line, skip=set(args.skip))
             print(
                 f"{args.modality}: {len(snap.timings)} timings, {len(snap.metrics)} accuracy figures, "
                 f"{len(snap.instructions)} instruction counts -> {args.out / 'snapshot.json'}"
@@ -124,8 +130,10 @@ def main(argv: list[str] | None = None) -> int:
                 snap = snapshot.load(path)
                 if snap.scale != "full":
                     raise ResultsError(f"{path}: only full-size runs are recorded in BENCHMARKS.md, not {snap.scale}")
-                snapshot.save(snap, args.results / f"{snap.modality}.json")
-                print(f"recorded {path} as {args.results / f'{snap.modality}.json'}")
+                for part in snapshot.split_by_source(snap):
+                    target = args.results / f"{snap.modality}.{part.sources[0]}.json"
+                    snapshot.save(part, target)
+                    print(f"recorded {path} ({part.sources[0]}) as {target}")
             return 0
         if args.command == "report":
             text = args.markdown.read_text(encoding="utf-8") if args.markdown.exists() else "# Benchmarks\n"

@@ -27,7 +27,7 @@ import re
 from gate.check import GateRatio, gate_ratios
 from gate.floors import Floors
 from gate.machine import summary
-from gate.modalities import MODALITIES, of_timing
+from gate.modalities import MODALITIES
 from gate.results import Metric, Results, Timing
 from gate.snapshot import Snapshot
 
@@ -91,9 +91,10 @@ def _commands(snap: Snapshot, timings: list[Timing]) -> str:
 
 
 def _footer(snaps: list[Snapshot], timings: list[Timing]) -> list[str]:
+    """The command and run facts of every snapshot that holds one of ``timings`` (or, without timings, of all)."""
     lines = [""]
     for snap in snaps:
-        mine = [t for t in timings if of_timing(t) == snap.modality]
+        mine = [t for t in timings if t in snap.timings]
         lines.append(_commands(snap, mine) + snap.run_line())
     return lines
 
@@ -209,7 +210,7 @@ def _block(name: str, snaps: list[Snapshot], floors: Floors) -> list[str] | None
         )
         if not mine:
             return None
-        owners = [s for s in snaps if any(of_timing(t) == s.modality for t in mine)]
+        owners = [s for s in snaps if any(t in s.timings for t in mine)]
         return timings_table(mine, timings) + _footer(owners, mine)
     ratios = [g for g in gate_ratios(Results(timings, [])) if _in_block(name, g.gate)]
     metrics = [m for s in snaps for m in s.metrics if _in_block(name, m.gate)]

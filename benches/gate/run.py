@@ -62,18 +62,19 @@ def pytest_command(files: list[str], scale: str, json_out: Path) -> list[str]:
     return cmd
 
 
-def run(modality: str, scale: str, out: Path, repo: Path, command: str, counts: bool = True) -> Snapshot:
+def run(modality: str, scale: str, out: Path, repo: Path, command: str, skip: set[str] | None = None) -> Snapshot:
     """Runs one modality's benchmarks and writes ``out/snapshot.json``.
 
-    Criterion benches and instruction counts have one size; they run with ``scale="full"`` only (and the
-    counts only when ``counts``).
+    Criterion benches and instruction counts have one size; they run with ``scale="full"`` only. ``skip`` names
+    sources to leave out ("criterion", "pytest-benchmark", "callgrind").
     """
+    skip = skip or set()
     m = MODALITIES[modality]
     out.mkdir(parents=True, exist_ok=True)
     started, load_start = _now(), _load()
     results = Results([], [])
     sources: list[str] = []
-    if scale == "full" and m.criterion_benches:
+    if scale == "full" and m.criterion_benches and "criterion" not in skip:
         stamp = out / "criterion.stamp"
         stamp.touch()
         since = stamp.stat().st_mtime
@@ -85,7 +86,7 @@ def run(modality: str, scale: str, out: Path, repo: Path, command: str, counts: 
         results.timings += [t for t in found.timings if of_timing(t) == modality]
         sources.append("criterion")
     files = [f"benches/{f}" for f in m.pytest_files if (repo / "benches" / f).is_file()]
-    if files:
+    if files and "pytest-benchmark" not in skip:
         json_out = out / "pytest-benchmark.json"
         json_out.unlink(missing_ok=True)
         env = dict(os.environ, CGI_MATCH_BENCH_SCALE=scale)
@@ -93,7 +94,7 @@ def run(modality: str, scale: str, out: Path, repo: Path, command: str, counts: 
         results.extend(load_pytest_benchmark(json_out, default_scale=scale))
         sources.append("pytest-benchmark")
     found_counts: list[instructions.InstructionCount] = []
-    if scale == "full" and counts:
+    if scale == "full" and "callgrind" not in skip:
         found_counts = instructions.measure_all(repo, m.prefixes)
         if found_counts:
             sources.append("callgrind")

@@ -1,9 +1,9 @@
 """One modality's recorded run: every figure BENCHMARKS.md shows, with the facts of the run that made it.
 
-``gate run`` measures a modality and writes ``.benchmarks/<modality>/snapshot.json``; ``gate record`` copies it to
-``benches/results/<modality>.json`` (committed); ``gate report`` regenerates BENCHMARKS.md from the committed
-snapshots alone, so the document can be checked against them (tests/test_bench_gate.py) and a modality can be
-re-run without touching the others' figures.
+``gate run`` measures a modality and writes ``.benchmarks/<modality>/snapshot.json``; ``gate record`` splits it by
+source into ``benches/results/<modality>.<source>.json`` (committed); ``gate report`` regenerates BENCHMARKS.md
+from the committed snapshots alone, so the document can be checked against them (tests/test_bench_gate.py) and
+a modality can be re-run without touching the others' figures.
 """
 
 from __future__ import annotations
@@ -53,6 +53,22 @@ class Snapshot:
         )
 
 
+def split_by_source(snap: Snapshot) -> list[Snapshot]:
+    """One snapshot per source (pytest-benchmark, criterion, callgrind), each with that source's figures.
+
+    They are recorded as ``<modality>.<source>.json``, so a run that skipped a source (``BENCH_SKIP=criterion``
+    when time is short) replaces only the parts it measured and the others keep their own run's facts.
+    """
+    out = []
+    for source in snap.sources:
+        part = Snapshot(**{**snap.__dict__, "sources": [source]})
+        part.timings = [t for t in snap.timings if t.source == source]
+        part.metrics = list(snap.metrics) if source == "pytest-benchmark" else []
+        part.instructions = list(snap.instructions) if source == "callgrind" else []
+        out.append(part)
+    return out
+
+
 def to_json(snap: Snapshot) -> str:
     """Stable text (sorted figures, sorted keys) so that a re-run shows as a small diff."""
     doc: dict[str, Any] = asdict(snap)
@@ -97,7 +113,7 @@ def load(path: Path) -> Snapshot:
 
 
 def load_dir(directory: Path = RESULTS_DIR) -> list[Snapshot]:
-    """Every committed snapshot (``<modality>.json``), in name order."""
+    """Every committed snapshot (``<modality>.<source>.json``), in name order."""
     if not directory.is_dir():
         return []
     return [load(p) for p in sorted(directory.glob("*.json"))]
