@@ -92,10 +92,10 @@ def _commands(snap: Snapshot, timings: list[Timing]) -> str:
 
 def _footer(snaps: list[Snapshot], timings: list[Timing]) -> list[str]:
     """The command and run facts of every snapshot that holds one of ``timings`` (or, without timings, of all)."""
-    lines = [""]
+    lines = []
     for snap in snaps:
         mine = [t for t in timings if t in snap.timings]
-        lines.append(_commands(snap, mine) + snap.run_line())
+        lines += ["", _commands(snap, mine) + snap.run_line()]
     return lines
 
 
@@ -200,8 +200,10 @@ def _block(name: str, snaps: list[Snapshot], floors: Floors) -> list[str] | None
         found = [s for s in snaps if s.modality == name[4:]]
         if not found:
             return None
-        s = found[0]
-        return [s.run_line(), "", f"Machine and versions: {summary(s.machine)}."]
+        lines = []
+        for s in found:
+            lines += [f"- {', '.join(s.sources)}: {s.run_line()} Machine and versions: {summary(s.machine)}."]
+        return lines
     if name.startswith("timings:"):
         sel = name[len("timings:") :]
         mine = sorted(
