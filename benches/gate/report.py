@@ -218,7 +218,7 @@ def _block(name: str, snaps: list[Snapshot], floors: Floors) -> list[str] | None
     metrics = [m for s in snaps for m in s.metrics if _in_block(name, m.gate)]
     if not ratios and not metrics:
         return None
-    used = {t.name for g in ratios for t in (g.subject, g.peer)}
+    used = {t.name for t in timings if t.gate is not None and _in_block(name, t.gate)}
     owners = [
         s for s in snaps if any(_in_block(name, m.gate) for m in s.metrics) or any(t.name in used for t in s.timings)
     ]
