@@ -227,6 +227,7 @@ def updated_floors(
         ratio_margin=dict(floors.ratio_margin),
         instruction_tolerance=floors.instruction_tolerance,
         metric_slack=floors.metric_slack,
+        unfloored={k: list(v) for k, v in floors.unfloored.items()},
         ratios={s: {g: f for g, f in v.items() if not replaced(s, f.source, g)} for s, v in floors.ratios.items()},
         # An optional figure (dev set in ../shared) keeps its bound when this run could not measure it.
         metrics={
@@ -236,7 +237,7 @@ def updated_floors(
         instructions={k: b for k, b in floors.instructions.items() if counts is None or not covers(modalities, k)},
     )
     for g in gate_ratios(results):
-        if g.scale in scales:
+        if g.scale in scales and g.gate not in floors.unfloored.get(g.scale, []):
             ratio = g.ratio
             runs: tuple[float, ...] = (ratio,)
             old = previous.get(g.scale, {}).get(g.gate)

@@ -4,7 +4,8 @@ Layout (every table is written by :func:`dump`, never by hand):
 
 ``[settings]``
     ``ratio_margin`` (floor = measured ratio / margin, per scale), ``instruction_tolerance`` (bound = measured
-    count x (1 + tolerance)) and ``metric_slack`` (absolute slack on accuracy figures).
+    count x (1 + tolerance)), ``metric_slack`` (absolute slack on accuracy figures) and ``unfloored`` (per
+    scale, gates that `make bench-floors` leaves without a floor because one run of them is too noisy to gate).
 ``[ratio.<scale>."<gate>"]``
     ``measured`` (subject/peer throughput ratio when the floor was set: the lowest of ``runs``), ``floor``,
     ``source`` and ``runs`` (each run's ratio, for the spread BENCHMARKS.md shows).
@@ -78,6 +79,9 @@ class Floors:
     ratio_margin: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RATIO_MARGIN))
     instruction_tolerance: float = DEFAULT_INSTRUCTION_TOLERANCE
     metric_slack: float = DEFAULT_METRIC_SLACK
+    # Gates left without a floor at a scale, on purpose (reported as "no floor"): the tiny pre-filter search
+    # times one round per side of a few milliseconds, too noisy for the gate inside every `make test`.
+    unfloored: dict[str, list[str]] = field(default_factory=lambda: {"tiny": ["finger.search_prefilter"]})
     ratios: dict[str, dict[str, RatioFloor]] = field(default_factory=dict)  # scale → gate → floor
     metrics: dict[str, dict[str, MetricBound]] = field(default_factory=dict)  # scale → key → bound
     instructions: dict[str, InstructionBound] = field(default_factory=dict)
@@ -119,6 +123,11 @@ def load(path: Path) -> Floors:
         floors.instruction_tolerance = _float(settings, "instruction_tolerance", f"{path} [settings]")
     if "metric_slack" in settings:
         floors.metric_slack = _float(settings, "metric_slack", f"{path} [settings]")
+    if "unfloored" in settings:
+        unfloored = settings["unfloored"]
+        if not isinstance(unfloored, dict) or not all(isinstance(v, list) for v in unfloored.values()):
+            raise FloorsError(f"{path}: settings.unfloored must map scale -> list of gate names")
+        floors.unfloored = {str(k): [str(g) for g in v] for k, v in unfloored.items()}
     for scale, gates in _table(doc, "ratio", str(path)).items():
         for gate, t in gates.items():
             where = f"{path} [ratio.{scale}.{gate}]"
@@ -175,6 +184,11 @@ def dump(floors: Floors) -> str:
         + " }",
         f"instruction_tolerance = {_num(floors.instruction_tolerance)}",
         f"metric_slack = {_num(floors.metric_slack)}",
+        "unfloored = { "
+        + ", ".join(
+            f"{_key(k)} = [{', '.join(chr(34) + g + chr(34) for g in v)}]" for k, v in sorted(floors.unfloored.items())
+        )
+        + " }",
     ]
     for scale in sorted(floors.ratios):
         for gate, r in sorted(floors.ratios[scale].items()):
