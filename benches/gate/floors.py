@@ -79,9 +79,13 @@ class Floors:
     ratio_margin: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RATIO_MARGIN))
     instruction_tolerance: float = DEFAULT_INSTRUCTION_TOLERANCE
     metric_slack: float = DEFAULT_METRIC_SLACK
-    # Gates left without a floor at a scale, on purpose (reported as "no floor"): the tiny pre-filter search
-    # times one round per side of a few milliseconds, too noisy for the gate inside every `make test`.
-    unfloored: dict[str, list[str]] = field(default_factory=lambda: {"tiny": ["finger.search_prefilter"]})
+    # Gates left without a floor at a scale, on purpose (reported as "no floor"), because their tiny runs are too
+    # short to gate inside every `make test`: the pre-filter search times one round per side, and the tiny exact
+    # plate match three rounds of a few milliseconds per side, whose ratio moved from 0.50x to 4.7x over four runs
+    # of one commit on 2026-11-28 (load 8-13). Their full-size figures are gated.
+    unfloored: dict[str, list[str]] = field(
+        default_factory=lambda: {"tiny": ["finger.search_prefilter", "plates.match_exact"]}
+    )
     ratios: dict[str, dict[str, RatioFloor]] = field(default_factory=dict)  # scale → gate → floor
     metrics: dict[str, dict[str, MetricBound]] = field(default_factory=dict)  # scale → key → bound
     instructions: dict[str, InstructionBound] = field(default_factory=dict)
