@@ -194,12 +194,14 @@ def test_parent_child_one_step_mutation_is_not_an_exclusion() -> None:
     probe = long({"P": {"TH01": ["6", "8"]}})
     mu = 0.002
     pc = db.familial_search(probe, relationship="parent-child", frequencies=freqs, min_ki=0.0, theta=0.0)
-    # 6,8 and 7,9 share nothing; 7 is one step from 6 and 8: mean of μ/(4 p7) and μ(p6 + p8)/(8 p6 p8).
-    c = 0.5 * (mu / (4 * 0.1) + mu * (0.2 + 0.25) / (8 * 0.2 * 0.25))
+    # 6,8 and 7,9 share nothing. 6,8 as parent: 6→7 or 8→7 (other allele 9), or 8→9 (other 7), each μ/2:
+    # P1 = μ(2 p9 + p7)/4 over P0 = 2 p7 p9. 7,9 as parent: 7→6 (other 8), 7→8 or 9→8 (other 6):
+    # P1 = μ(p8 + 2 p6)/4 over P0 = 2 p6 p8. KI is the mean of the two directions.
+    c = 0.5 * (mu * (2 * 0.05 + 0.1) / (8 * 0.1 * 0.05) + mu * (0.25 + 2 * 0.2) / (8 * 0.2 * 0.25))
     # 6,8 and 9,9: only 8 ↔ 9 is one step: mean of μ/(4 p9) (6,8 as parent) and μ/(4 p8) (9,9 as parent).
     f = 0.5 * (mu / (4 * 0.05) + mu / (4 * 0.25))
-    assert pc["profile_id"].to_list() == ["F", "C"]
-    assert pc["kinship_index"].to_list() == pytest.approx([f, c], rel=1e-12)
+    assert pc["profile_id"].to_list() == ["C", "F"]
+    assert pc["kinship_index"].to_list() == pytest.approx([c, f], rel=1e-12)
     without = db.familial_search(
         probe, relationship="parent-child", frequencies=freqs, min_ki=0.0, theta=0.0, mutation_rate=0.0
     )

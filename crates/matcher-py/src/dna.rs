@@ -498,7 +498,7 @@ impl PyDnaIndex {
 
     /// Familial search with θ and the parent–child mutation rate; returns columns (probe, row,
     /// kinship_index, loci_used, rank).
-    #[pyo3(signature = (probes, relationship, frequencies, *, top_k = 20, min_ki = 1000.0, theta = 0.01, mutation_rate = 0.002))]
+    #[pyo3(signature = (probes, relationship, frequencies, *, top_k = 20, min_ki = 1000.0, theta = 0.01, mutation_rate = 0.002, threads = None))]
     #[allow(clippy::type_complexity, clippy::too_many_arguments)]
     fn familial_search<'py>(
         &self,
@@ -510,6 +510,7 @@ impl PyDnaIndex {
         min_ki: f64,
         theta: f64,
         mutation_rate: f64,
+        threads: Option<usize>,
     ) -> PyResult<(
         Bound<'py, PyArray1<u32>>,
         Bound<'py, PyArray1<u32>>,
@@ -520,7 +521,9 @@ impl PyDnaIndex {
         let relationship = Relationship::parse(relationship).py()?;
         let model = KinshipModel { relationship, theta, mutation_rate }.validate().py()?;
         let (index, f, profiles) = (&self.inner, &frequencies.inner, &probes.inner.profiles);
-        let hits = gil::detach(py, || index.familial_search(profiles, model, f, top_k, min_ki)).py()?;
+        let hits =
+            gil::detach(py, || with_threads(threads, || index.familial_search(profiles, model, f, top_k, min_ki)))?
+                .py()?;
         Ok((
             PyArray1::from_vec(py, hits.iter().map(|h| h.probe).collect()),
             PyArray1::from_vec(py, hits.iter().map(|h| h.row).collect()),

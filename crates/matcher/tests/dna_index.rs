@@ -374,3 +374,34 @@ fn scan_groups_over_many_profiles_equal_brute_force() {
         }
     }
 }
+
+/// The build runs in parallel chunks of 16,384 profiles: over several chunks, with extension entries
+/// (mixture loci, loci outside the slots) in every chunk, each row still decodes to its profile, the
+/// index is the same in a one-thread pool, and it survives a save/load round trip.
+#[test]
+fn parallel_build_keeps_every_profile_and_extension_entry() {
+    let l = test_loci();
+    let profiles: Vec<Profile> = (0..40_000_u32)
+        .map(|i| {
+            let stain = i % 7 == 0;
+            let typings = l.iter().enumerate().map(|(k, &locus)| {
+                let base = 80 + ((i as u16).wrapping_mul(31).wrapping_add(k as u16 * 17) % 40);
+                let alleles = if stain && k % 3 == 0 {
+                    vec![Allele::Repeat(base), Allele::Repeat(base + 10), Allele::Repeat(base + 20)]
+                } else {
+                    vec![Allele::Repeat(base), Allele::Repeat(base + 10 * (k as u16 % 3))]
+                };
+                (locus, alleles)
+            });
+            Profile::new(if stain { ProfileKind::Stain } else { ProfileKind::Reference }, typings)
+        })
+        .collect();
+    let ids: Vec<String> = (0..profiles.len()).map(|i| format!("b{i:05}")).collect();
+    let index = DnaIndex::build(&ids, &profiles).unwrap();
+    for (i, p) in profiles.iter().enumerate() {
+        assert_eq!(canonical(&index.profile(i).unwrap()), canonical(p), "row {i}");
+    }
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    assert_eq!(one.install(|| DnaIndex::build(&ids, &profiles).unwrap()), index);
+    assert_eq!(DnaIndex::from_bytes(&index.to_bytes()).unwrap(), index);
+}

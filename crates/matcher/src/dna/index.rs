@@ -31,6 +31,9 @@ use super::rules::{self, MatchClass, MatchRules, Stringency};
 use super::scan::{self, ScanBlocks, SlotTest, GROUP_BYTES, GROUP_ROWS};
 use super::stats::{self, AlleleFrequencies};
 
+/// Profiles per parallel task when building (1 MiB of rows).
+const BUILD_CHUNK_ROWS: usize = 16_384;
+
 /// Magic bytes of a saved DNA index.
 pub const MAGIC: &[u8; 8] = b"CGIMDNA\0";
 /// Version of the saved layout; bumped on any change.
@@ -322,7 +325,10 @@ impl DnaIndex {
     /// Builds the index from ids and a function producing the profile of each row, in two passes (allele
     /// codes, then rows) without holding all profiles at once: the path for tens of millions of profiles
     /// coming from genotype arrays.
-    pub fn build_with(ids: StrColumnBuilder, profile_at: impl Fn(usize) -> Profile) -> MatchResult<DnaIndex> {
+    ///
+    /// Both passes run in parallel over chunks of profiles; the result is the same as a serial build
+    /// (each chunk's extension entries are appended in chunk order and its rows' pointers shifted).
+    pub fn build_with(ids: StrColumnBuilder, profile_at: impl Fn(usize) -> Profile + Sync) -> MatchResult<DnaIndex> {
         let n = ids.len();
         if u32::try_from(n).is_err() {
             return Err(MatchError::invalid("a DNA index holds at most 4 294 967 295 profiles"));
@@ -340,10 +346,35 @@ impl DnaIndex {
             }
         }
         let codes = AlleleCodes::build_with(n, &profile_at);
+        let mut rows = vec![0_u8; n * ROW_BYTES];
+        let parts: Vec<MatchResult<Extension>> = rows
+            .par_chunks_mut(BUILD_CHUNK_ROWS * ROW_BYTES)
+            .enumerate()
+            .map(|(c, out)| {
+                let mut ext = Extension::new();
+                for (k, row) in out.chunks_exact_mut(ROW_BYTES).enumerate() {
+                    row.copy_from_slice(&encode_row(&profile_at(c * BUILD_CHUNK_ROWS + k), &codes, &mut ext)?);
+                }
+                Ok(ext)
+            })
+            .collect();
+        let too_many = || MatchError::invalid("more than 4 billion extension entries in one index");
         let mut ext = Extension::new();
-        let mut rows = Vec::with_capacity(n * ROW_BYTES);
-        for i in 0..n {
-            rows.extend_from_slice(&encode_row(&profile_at(i), &codes, &mut ext)?);
+        for (c, part) in parts.into_iter().enumerate() {
+            let part = part?;
+            let entries = u32::try_from(ext.len()).map_err(|_| too_many())?;
+            let alleles = u32::try_from(ext.alleles.len()).map_err(|_| too_many())?;
+            if let (true, Some(out)) = (entries > 0, rows.chunks_mut(BUILD_CHUNK_ROWS * ROW_BYTES).nth(c)) {
+                for row in out.chunks_exact_mut(ROW_BYTES) {
+                    let first = u32::from_le_bytes([row[52], row[53], row[54], row[55]]);
+                    row[52..56].copy_from_slice(&first.checked_add(entries).ok_or_else(too_many)?.to_le_bytes());
+                }
+            }
+            ext.locus.extend_from_slice(&part.locus);
+            for s in part.start.iter().skip(1) {
+                ext.start.push(s.checked_add(alleles).ok_or_else(too_many)?);
+            }
+            ext.alleles.extend_from_slice(&part.alleles);
         }
         Ok(DnaIndex::assemble(ids, codes, rows, ext))
     }
