@@ -122,9 +122,12 @@ fn bench(c: &mut Criterion) {
     g.bench_function("subject:familial_parent_child_1_probe_1_thread", |b| {
         b.iter(|| one.install(|| black_box(index.familial_search(&probes[..1], model, &freqs, 20, 1.0).unwrap())));
     });
+    // The direct computation is ~70× slower: it runs over the first tenth of the rows (throughput per row).
+    let tenth = n / 10;
+    g.throughput(Throughput::Elements(tenth as u64));
     g.bench_function("peer:direct_kinship_index_1_probe_1_thread", |b| {
         b.iter(|| {
-            let best = (0..index.len())
+            let best = (0..tenth)
                 .filter_map(|r| index.profile(r))
                 .map(|p| kinship_index(&probes[0], &p, model, &freqs).0)
                 .fold(0.0_f64, f64::max);

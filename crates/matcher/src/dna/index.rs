@@ -83,8 +83,9 @@ pub struct DnaIndex {
     ext: Extension,
     identical: HashMap<u64, Vec<u32>>,
     pairs: PairPostings,
-    /// Per slot locus, how many stored allele bytes carry each code: orders a probe's loci by selectivity.
-    code_counts: Vec<[u32; 256]>,
+    /// Per slot locus, how many stored allele bytes carry a code below each value (prefix sums over the
+    /// 256 codes): orders a probe's loci by selectivity.
+    code_counts: Vec<[u64; 257]>,
 }
 
 /// Loci pairs keyed for the Prüm / CODIS-high fast path: slots (0,1), (2,3), (4,5), (6,7).
@@ -385,11 +386,15 @@ impl DnaIndex {
             identical.entry(genotype_key(row, &ext)).or_default().push(i as u32);
         }
         let pairs = PairPostings::build(&codes, &rows);
-        let mut code_counts = vec![[0_u32; 256]; SLOT_LOCI];
+        let mut code_counts = vec![[0_u64; 257]; SLOT_LOCI];
         for row in rows.chunks_exact(ROW_BYTES) {
             for (byte, &code) in row[..ALLELE_BYTES].iter().enumerate() {
-                let c = &mut code_counts[byte / 2][usize::from(code)];
-                *c = c.saturating_add(1);
+                code_counts[byte / 2][usize::from(code) + 1] += 1;
+            }
+        }
+        for counts in &mut code_counts {
+            for c in 1..counts.len() {
+                counts[c] += counts[c - 1];
             }
         }
         let scan = ScanBlocks::from_rows(&rows);
@@ -513,16 +518,21 @@ impl DnaIndex {
                     width: [0, 1, 2, 3].map(|k| f.width[k][b]),
                     free_from,
                 };
-                let counts = &self.code_counts[slot];
-                let total: u64 = counts.iter().map(|&c| u64::from(c)).sum();
-                let passing: u64 = (0..=u8::MAX)
-                    .filter(|&c| {
-                        c.wrapping_sub(FIRST_CODE) >= free_from
-                            || (0..f.alleles).any(|k| c.wrapping_sub(t.lo[k]) <= t.width[k])
-                    })
-                    .map(|c| u64::from(counts[usize::from(c)]))
-                    .sum();
-                (passing as f64 / total.max(1) as f64, t)
+                // Stored alleles in the probe's code ranges or free (codes 0–2, the Prüm off-ladder range).
+                let cum = &self.code_counts[slot];
+                let between = |lo: usize, hi: usize| cum[hi.min(256)] - cum[lo.min(hi).min(256)];
+                let mut passing = between(0, usize::from(FIRST_CODE));
+                if free_from != SlotTest::NO_FREE_RANGE {
+                    passing += between(usize::from(free_from) + usize::from(FIRST_CODE), 256);
+                }
+                let mut ranges: Vec<(u8, u8)> =
+                    (0..f.alleles).map(|k| (t.lo[k], t.width[k])).filter(|&(lo, _)| lo >= FIRST_CODE).collect();
+                ranges.sort_unstable();
+                ranges.dedup();
+                for (lo, width) in ranges {
+                    passing += between(usize::from(lo), usize::from(lo) + usize::from(width) + 1);
+                }
+                (passing as f64 / cum[256].max(1) as f64, t)
             })
             .collect();
         tests.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.slot.cmp(&b.1.slot)));
@@ -929,7 +939,9 @@ impl DnaIndex {
         for j in 0..rows {
             let r = first + j;
             let (mut k, mut u) = (ki[j], used[j]);
-            if let Some(row) = self.row(r).filter(|row| row[48] & FLAG_EXTENDED != 0) {
+            // Only rows with extension entries are gathered whole (a gather touches 48 cache lines).
+            let extended = self.scan.head(r).is_some_and(|h| h[0] & FLAG_EXTENDED != 0);
+            if let Some(row) = extended.then(|| self.row(r)).flatten() {
                 let (ek, eu) = self.extension_ki(&row, probe, model, freqs);
                 k *= ek;
                 u += eu;

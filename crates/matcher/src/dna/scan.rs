@@ -99,6 +99,11 @@ impl ScanBlocks {
         Some(row)
     }
 
+    /// The 16 header bytes of profile `r` (row bytes 48..64), `None` past the end.
+    pub fn head(&self, r: usize) -> Option<&[u8]> {
+        self.heads.get(r * HEAD_BYTES..(r + 1) * HEAD_BYTES)
+    }
+
     /// Overwrites one allele byte of a profile (tests build corrupt indexes with it).
     #[cfg(test)]
     pub fn set_code(&mut self, r: usize, byte: usize, code: u8) {
