@@ -173,7 +173,7 @@ def test_rust_scan_one_probe_peer_size(benchmark: Any, peer_data: Any, bench_sca
 
 
 def test_rust_familial(benchmark: Any, peer_data: Any, bench_scale: str) -> None:
-    """Parent–child familial search (θ and mutation model), 4 probes over the peer-size database, 1 thread."""
+    """Parent-child familial search (θ and mutation model), 4 probes over the peer-size database, 1 thread."""
     index, _, g = peer_data
     probes, _ = probes_from(g, 4, seed=9)
     freqs = AlleleFrequencies.builtin("nist1036-cauc")

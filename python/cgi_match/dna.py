@@ -459,8 +459,8 @@ class DnaIndex:
         """The ``top_k`` candidates per probe by kinship index (``parent-child`` or ``full-sibling``), at
         least ``min_ki``. Columns ``probe_id, profile_id, relationship, kinship_index, loci_used, rank``.
 
-        ``theta`` is the Balding–Nichols population-structure correction (NRC II 4.10, as in ``search``);
-        ``mutation_rate`` is the single-step mutation rate per meiosis used for parent–child, so a parent
+        ``theta`` is the Balding-Nichols population-structure correction (NRC II 4.10, as in ``search``);
+        ``mutation_rate`` is the single-step mutation rate per meiosis used for parent-child, so a parent
         and child who differ by one repeat at a locus get a small index instead of 0 (default 0.002; the
         source is in ``crates/matcher/src/dna/kinship.rs``). ``threads`` limits the worker threads (as in
         ``search``)."""

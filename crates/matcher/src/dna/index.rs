@@ -5,10 +5,11 @@
 //! pairs of key loci (see `PairPostings` for why no hit is lost); other rules, and probes typed at too
 //! few key loci, scan every row.
 //!
-//! A search runs in two steps. The *scan* reads each 64-byte row once and, per probe, counts the loci that
-//! certainly fail the rule (allele-code ranges compared lane by lane, written so the compiler vectorises
-//! it); that count is a lower bound of the mismatching alleles, and an upper bound of the matching loci
-//! follows from the same lanes, so a row that cannot be a hit is dropped without decoding. The few rows
+//! A search runs in two steps. The *scan* (`scan.rs`: the rows' allele codes held transposed in groups of
+//! 4096 profiles) counts per probe, locus by locus, the loci that certainly fail the rule (allele-code
+//! ranges compared lane by lane, written so the compiler vectorises it) and drops blocks of 64 profiles as
+//! soon as none can pass; that count is a lower bound of the mismatching alleles. Each survivor's row is
+//! then gathered and tested again with the upper bound of its matching loci (`test_row`), and the few rows
 //! left are decoded and compared exactly with `rules::compare`, the single definition of a hit.
 
 use std::collections::HashMap;

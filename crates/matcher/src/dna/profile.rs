@@ -4,7 +4,9 @@
 //!
 //! # Compact scan layout
 //!
-//! Each profile is one 64-byte row (one cache line), so a 10M-profile database is 640 MB scanned linearly:
+//! Each profile is one 64-byte row (one cache line), so a 10M-profile database is 640 MB. The index keeps
+//! the 48 allele bytes transposed in groups of 4096 profiles for the scan and the 16 header bytes row-major
+//! (`scan.rs`); the index file stores the rows as below.
 //!
 //! | bytes  | content |
 //! |--------|---------|
