@@ -396,3 +396,14 @@ def test_every_benchmark_file_and_criterion_bench_belongs_to_a_modality() -> Non
     manifest = tomllib.loads((root / "crates" / "matcher" / "Cargo.toml").read_text(encoding="utf-8"))
     benches = {b["name"] for b in manifest.get("bench", [])}
     assert benches - {b for m in MODALITIES.values() for b in m.criterion_benches} == set()
+
+
+def test_committed_results_pass_the_committed_floors() -> None:
+    """The recorded runs are among those the floors were set from, so they must pass them."""
+    from gate import snapshot
+
+    root = Path(__file__).resolve().parents[1]
+    snaps = snapshot.load_dir(root / "benches" / "results")
+    args = [a for s in sorted((root / "benches" / "results").glob("*.json")) for a in ("--snapshot", str(s))]
+    assert snaps
+    assert main(["check", *args, "--floors", str(root / "benches" / "floors.toml")]) == 0
