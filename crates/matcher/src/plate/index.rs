@@ -354,6 +354,16 @@ pub struct PlateIndex {
     folded: Neighbourhood,
     /// Folded keys with up to 1 (resp. 2) deletions → literal alerts: edit candidates, built on first use.
     edit: [OnceLock<Neighbourhood>; 2],
+    /// Literal alerts ordered by key and by reversed key, for `*` pattern reads; built on first use.
+    wildcard: OnceLock<WildcardOrders>,
+}
+
+/// Literal alerts (dense numbers) sorted by key bytes and by reversed key bytes: the alerts a pattern can match
+/// share its literal prefix (resp. suffix), and those form one run of each order, found by binary search.
+#[derive(Debug, Default)]
+struct WildcardOrders {
+    by_key: Vec<u32>,
+    by_reversed_key: Vec<u32>,
 }
 
 /// An alert row after normalisation, before dense numbering.
@@ -474,6 +484,7 @@ impl PlateIndex {
             patterns,
             folded: Neighbourhood::default(),
             edit: [OnceLock::new(), OnceLock::new()],
+            wildcard: OnceLock::new(),
         };
         index.folded = index.neighbourhood(0);
         index
@@ -505,6 +516,46 @@ impl PlateIndex {
     fn edit_table(&self, max_edits: u32) -> &Neighbourhood {
         let slot = &self.edit[(max_edits.clamp(1, MAX_EDITS) - 1) as usize];
         slot.get_or_init(|| self.neighbourhood(max_edits as usize))
+    }
+
+    /// The prefix / suffix orders of literal alerts, built on the first `*` pattern read (4 bytes per alert
+    /// each; never built for feeds without such patterns).
+    fn wildcard_orders(&self) -> &WildcardOrders {
+        self.wildcard.get_or_init(|| {
+            let mut by_key: Vec<u32> = (0..self.len()).filter(|&a| !self.hot[a].pattern).map(|a| a as u32).collect();
+            let mut by_reversed_key = by_key.clone();
+            by_key.par_sort_unstable_by(|&x, &y| self.keys.bytes(x as usize).cmp(self.keys.bytes(y as usize)));
+            by_reversed_key.par_sort_unstable_by(|&x, &y| {
+                self.keys.bytes(x as usize).iter().rev().cmp(self.keys.bytes(y as usize).iter().rev())
+            });
+            WildcardOrders { by_key, by_reversed_key }
+        })
+    }
+
+    /// The only alerts that can match `pattern` (a normalised key with `?` / `*`): those whose key starts with
+    /// the pattern's literal prefix (the part before its first wildcard) or, when the literal suffix is longer,
+    /// ends with that suffix. `None` when the pattern starts and ends with a wildcard: every alert is a
+    /// candidate. Wildcard matching compares characters literally, and `?`/`*` are ASCII, so byte prefixes and
+    /// suffixes are exact.
+    fn wildcard_candidates(&self, pattern: &[u8]) -> Option<&[u32]> {
+        let is_wild = |b: &u8| *b == b'?' || *b == b'*';
+        let prefix = pattern.get(..pattern.iter().position(is_wild)?)?;
+        let suffix = pattern.get(pattern.iter().rposition(is_wild)? + 1..)?;
+        if prefix.is_empty() && suffix.is_empty() {
+            return None;
+        }
+        let w = self.wildcard_orders();
+        let key = |a: u32| self.keys.bytes(a as usize);
+        if prefix.len() >= suffix.len() {
+            // Sorted keys: those below the prefix, then those starting with it, then the rest.
+            let lo = w.by_key.partition_point(|&a| key(a) < prefix);
+            let run = w.by_key.get(lo..)?;
+            run.get(..run.partition_point(|&a| key(a).starts_with(prefix)))
+        } else {
+            let lo = w.by_reversed_key.partition_point(|&a| key(a).iter().rev().lt(suffix.iter().rev()));
+            let run = w.by_reversed_key.get(lo..)?;
+            run.get(..run.partition_point(|&a| key(a).ends_with(suffix)))
+        }
     }
 
     /// Builds the candidate tables needed for `max_edits` now rather than inside the first matching call.
@@ -579,6 +630,7 @@ impl PlateIndex {
             + self.patterns.capacity() * 4
             + self.folded.heap_bytes()
             + self.edit.iter().filter_map(OnceLock::get).map(Neighbourhood::heap_bytes).sum::<usize>()
+            + self.wildcard.get().map_or(0, |w| (w.by_key.capacity() + w.by_reversed_key.capacity()) * 4)
     }
 
     /// Matches reads `rows` of `reads` (in parallel) and returns their hits and reject codes.
@@ -794,8 +846,23 @@ impl PlateIndex {
                         }
                     }
                 }
+            } else if let Some(candidates) = self.wildcard_candidates(&s.keys[p.key.start as usize..p.key.end as usize])
+            {
+                // Patterns with `*` or several `?` (witness descriptions): only the alerts sharing the pattern's
+                // literal prefix or suffix can match (the orders hold literal alerts only).
+                for &a in candidates {
+                    let a = a as usize;
+                    if !allowed(a) {
+                        continue;
+                    }
+                    if let Some(alert) = KeyChars::new(self.keys.get(a)) {
+                        if wildcard_matches(chars, alert.as_slice()) {
+                            s.found.push((score_share(score, alert.len()), a as u32, MatchKind::Wildcard, 0));
+                        }
+                    }
+                }
             } else {
-                // Patterns with `*` or several `?` (witness descriptions) are rare: scan every alert.
+                // A pattern with wildcards at both ends (`*AB1*`): scan every alert.
                 for a in 0..self.len() {
                     if self.hot[a].pattern || !allowed(a) {
                         continue;

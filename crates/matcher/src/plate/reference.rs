@@ -302,6 +302,22 @@ proptest! {
     }
 
     #[test]
+    fn star_patterns_equal_brute_force(
+        alerts in alerts(),
+        reads in prop::collection::vec("[AB80OD1]{0,3}[*?][AB80OD1*?]{0,2}[AB80OD1]{0,3}", 1..30),
+        o in options(),
+    ) {
+        // Witness patterns with literal prefixes and suffixes: found through the prefix / suffix orders.
+        let reads: Vec<Read> =
+            reads.into_iter().map(|p| Read { plate: Some(p), country: None, seen_at: None }).collect();
+        let classes = OcrClasses::default();
+        let index = build_index(&alerts, classes.clone());
+        let expected = brute_force(&alerts, &reads, &classes, &o);
+        let got = index_hits(&index, &reads, &o, 5);
+        prop_assert!(close(&got, &expected), "index {got:?}\nbrute force {expected:?}");
+    }
+
+    #[test]
     fn saved_and_loaded_index_gives_the_same_hits(alerts in alerts(), reads in reads(), o in options()) {
         let index = build_index(&alerts, OcrClasses::default());
         let (loaded, _) = PlateIndex::from_bytes(&index.to_bytes()).unwrap();
