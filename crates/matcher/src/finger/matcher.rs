@@ -114,8 +114,11 @@ impl Default for Matcher {
 struct Scratch {
     pairs: Vec<u64>,
     ends: Vec<PairEnds>,
+    soa: [Vec<f32>; 5],
+    near: Vec<(f32, f32)>,
+    candidates: Vec<u32>,
     row_links: Vec<(u32, f32)>,
-    row_end: Vec<u32>,
+    rows: Vec<(u32, u32, u32)>,
     links: Vec<Link>,
     initial: Vec<f32>,
     lambda: Vec<f32>,
@@ -278,8 +281,10 @@ impl Matcher {
         let delta = self.params.max_rotation;
         let nb = b.len();
         let mut keep = Collector { buf: out, len: 0 };
-        let first_at_least = |v: f32| b.points.partition_point(|p| p.angle < v);
-        let first_above = |v: f32| b.points.partition_point(|p| p.angle <= v);
+        // The cylinders are sorted by direction, so "how many lie below v" is where v would go. Counting them is
+        // a few dozen branch-free compares; a binary search over so few mispredicts at every step.
+        let first_at_least = |v: f32| b.points.iter().map(|p| usize::from(p.angle < v)).sum::<usize>();
+        let first_above = |v: f32| b.points.iter().map(|p| usize::from(p.angle <= v)).sum::<usize>();
         for (i, point) in a.points.iter().enumerate() {
             // Cylinders of minutiae turned by more than δ_θ are not compared (paper eq. 14); cylinders are kept
             // sorted by direction, so the ones within ±δ_θ are one or two index ranges.
@@ -347,7 +352,9 @@ impl Matcher {
         // Relaxation (paper eq. 24–27): each pair's similarity is blended with its compatible neighbours'.
         s.links.clear();
         s.row_links.clear();
-        s.row_end.clear();
+        s.rows.clear();
+        s.candidates.clear();
+        s.candidates.resize(nr, 0);
         s.lambda.clear();
         s.ends.clear();
         for &key in pairs.iter() {
@@ -361,21 +368,44 @@ impl Matcher {
         // With δ = θ_a − θ_b the rotation a pair implies and turn = heading_a − heading_b of the segments
         // between the two pairs' minutiae: d_2 = |δ_r − δ_k| and d_3(r→k) = |δ_r − turn| (mod 2π). The segments'
         // lengths and their turn are computed here from the minutiae, for the selected pairs only.
+        // The pairs' coordinates and rotations as columns, so the screening of a row below (d_1 and d_2 of every
+        // later pair) runs as straight vector code; only the few pairs that pass it take the scalar path.
+        for (column, field) in s.soa.iter_mut().zip(0..) {
+            column.clear();
+            column.extend(s.ends.iter().map(|e| match field {
+                0 => e.a.x,
+                1 => e.a.y,
+                2 => e.b.x,
+                3 => e.b.y,
+                _ => e.rot,
+            }));
+        }
         for r in 0..nr {
             let e1 = s.ends[r];
-            for k in (r + 1)..nr {
-                let e2 = s.ends[k];
-                let d2 = angle_diff(e1.rot, e2.rot).abs();
-                if d2 > self.angle_cutoff[0] {
-                    continue;
+            let [ax, ay, bx, by, rot] = &s.soa;
+            s.near.clear();
+            s.near.extend(ax.iter().zip(ay).zip(bx).zip(by).zip(rot).skip(r + 1).map(
+                |((((&ax, &ay), &bx), &by), &rot)| {
+                    let (vax, vay, vbx, vby) = (ax - e1.a.x, ay - e1.a.y, bx - e1.b.x, by - e1.b.y);
+                    let d1 = ((vax * vax + vay * vay).sqrt() - (vbx * vbx + vby * vby).sqrt()).abs();
+                    (d1, angle_diff(e1.rot, rot).abs())
+                },
+            ));
+            // Beyond these distance / rotation mismatches Z_1 or Z_2 < 1e-6: the pair of pairs contributes nothing
+            // measurable. Compacted without branching on the data.
+            let mut found = 0;
+            for (k, &(d1, d2)) in s.near.iter().enumerate() {
+                if let Some(slot) = s.candidates.get_mut(found) {
+                    *slot = k as u32;
                 }
+                found += usize::from(d1 <= self.d1_cutoff && d2 <= self.angle_cutoff[0]);
+            }
+            for &offset in &s.candidates[..found] {
+                let later = r + 1 + offset as usize;
+                let (d1, d2) = s.near[offset as usize];
+                let e2 = s.ends[later];
                 let (vax, vay) = (e2.a.x - e1.a.x, e2.a.y - e1.a.y);
                 let (vbx, vby) = (e2.b.x - e1.b.x, e2.b.y - e1.b.y);
-                let d1 = ((vax * vax + vay * vay).sqrt() - (vbx * vbx + vby * vby).sqrt()).abs();
-                // Beyond this distance mismatch Z_1 < 1e-6: the pair of pairs contributes nothing measurable.
-                if d1 > self.d1_cutoff {
-                    continue;
-                }
                 // d_1 and d_2 are symmetric in (r, k); d_3, the angle between a minutia's direction and the
                 // segment to the other pair's minutia, is not, so ρ(r, k) and ρ(k, r) differ in it.
                 let z12 = self.rho[0].eval(d1) * self.rho[1].eval(d2);
@@ -394,14 +424,21 @@ impl Matcher {
                 };
                 let d3 = angle_diff(e1.rot, turn).abs();
                 if d3 <= self.angle_cutoff[1] {
-                    s.row_links.push((k as u32, spread * z12 * self.rho[2].eval(d3)));
+                    s.row_links.push((later as u32, spread * z12 * self.rho[2].eval(d3)));
                 }
                 let back = angle_diff(e2.rot, turn_back).abs();
                 if back <= self.angle_cutoff[1] {
-                    s.links.push(Link { to: k as u32, from: r as u32, weight: spread * z12 * self.rho[2].eval(back) });
+                    s.links.push(Link {
+                        to: later as u32,
+                        from: r as u32,
+                        weight: spread * z12 * self.rho[2].eval(back),
+                    });
                 }
             }
-            s.row_end.push(s.row_links.len() as u32);
+            let (start, end) = (s.rows.last().map_or(0, |row| row.2), s.row_links.len() as u32);
+            if end > start {
+                s.rows.push((r as u32, start, end));
+            }
         }
         s.initial.clear();
         s.initial.extend_from_slice(&s.lambda);
@@ -410,11 +447,13 @@ impl Matcher {
         for _ in 0..c.n_rel {
             // ρ is sparse (most pairs of pairs are geometrically incompatible, ρ < 1e-6 is dropped), so the
             // support Σ_k ρ(r, k)·λ_k is summed over the kept links only.
-            let mut start = 0;
-            for ((n, l), &end) in s.next.iter_mut().zip(&s.lambda).zip(&s.row_end) {
-                let row = s.row_links.get(start..end as usize).unwrap_or_default();
-                *n = c.w_r * l + row.iter().map(|&(from, w)| w * s.lambda[from as usize]).sum::<f32>();
-                start = end as usize;
+            // Rows without links (most of them between impostors) take no loop of their own.
+            for (n, l) in s.next.iter_mut().zip(&s.lambda) {
+                *n = c.w_r * l;
+            }
+            for &(r, start, end) in &s.rows {
+                let row = s.row_links.get(start as usize..end as usize).unwrap_or_default();
+                s.next[r as usize] += row.iter().map(|&(from, w)| w * s.lambda[from as usize]).sum::<f32>();
             }
             for link in &s.links {
                 s.next[link.to as usize] += link.weight * s.lambda[link.from as usize];
@@ -437,7 +476,8 @@ impl Matcher {
 /// True for a segment too short to have a direction (the same test as [`segment_heading`]).
 #[inline]
 fn is_point(dx: f32, dy: f32) -> bool {
-    dx.abs() < 1e-3 && dy.abs() < 1e-3
+    // `&`, not `&&`: both tests are cheap, and one well-predicted branch beats two.
+    (dx.abs() < 1e-3) & (dy.abs() < 1e-3)
 }
 
 /// atan2(y, x) in [−π, π] with absolute error below 2e-5 rad (tested), without a libm call: the angle is
