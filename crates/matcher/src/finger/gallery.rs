@@ -157,10 +157,10 @@ impl Lsh {
         })
     }
 
-    fn insert(&mut self, id: u32, cylinders: &Cylinders, words: usize) {
+    fn insert(&mut self, id: u32, cylinders: &Cylinders) {
         let mut count = 0;
         for c in 0..cylinders.len() {
-            let bucket_ids: Vec<usize> = self.hashes(&cylinders.bits[c * words..(c + 1) * words]).collect();
+            let bucket_ids: Vec<usize> = self.hashes(cylinders.bits(c)).collect();
             for b in bucket_ids {
                 if b == 0 {
                     continue;
@@ -265,7 +265,7 @@ impl Gallery {
                 self.subjects.push(subject);
             }
             let id = self.entries.len() as u32;
-            self.lsh.insert(id, &p.cylinders, self.matcher.layout().words);
+            self.lsh.insert(id, &p.cylinders);
             self.entries.push(Entry { subject: sid, finger });
             self.templates.push(template);
             self.prepared.push(p);
@@ -295,10 +295,9 @@ impl Gallery {
         // Votes weighted by how rare the bucket is (inverse document frequency: a bucket every template is in
         // says nothing), then divided by √(the template's posting lists) so large templates do not win by size.
         let mut votes = vec![0.0_f32; n];
-        let words = self.matcher.layout().words;
         let total = n as f32;
         for c in 0..probe.cylinders.len() {
-            for b in self.lsh.hashes(&probe.cylinders.bits[c * words..(c + 1) * words]) {
+            for b in self.lsh.hashes(probe.cylinder_bits(c)) {
                 let Some(list) = self.lsh.buckets.get(&b) else {
                     continue;
                 };
