@@ -52,16 +52,14 @@ impl Default for ConsolidationParams {
     }
 }
 
-/// A template pre-processed once for many comparisons: its cylinders and the pairwise geometry of their
-/// minutiae that the relaxation needs. Immutable, `Send + Sync`.
+/// A template pre-processed once for many comparisons: its cylinders (one compact record each, see
+/// [`Cylinders`]) and a tie-breaking rank per cylinder. The relaxation's pairwise distances and angles are not
+/// stored: a comparison computes them for the ≤ n_R selected pairs only, which keeps a template at a few kB
+/// (≈ 110 bytes per kept minutia) for million-template galleries. Immutable, `Send + Sync`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PreparedTemplate {
     /// Kept cylinders and their minutiae.
     pub cylinders: Cylinders,
-    /// Distance between the minutiae of cylinders i and j, at `i * n + j`.
-    dist: Vec<f32>,
-    /// Direction of the segment from minutia i to minutia j, radians, at `i * n + j`.
-    heading: Vec<f32>,
     /// Rotation-invariant rank of each cylinder (see [`cylinder_ranks`]), used to break ties.
     rank: Vec<u8>,
     /// The cylinder at each rank.
@@ -77,6 +75,16 @@ impl PreparedTemplate {
     /// True when the template has no usable cylinder; it then scores 0 against everything.
     pub fn is_empty(&self) -> bool {
         self.cylinders.is_empty()
+    }
+
+    /// The cell bits of cylinder `c` (what a gallery's locality-sensitive hashing samples).
+    pub fn cylinder_bits(&self, c: usize) -> &[u64] {
+        self.cylinders.bits(c)
+    }
+
+    /// Bytes this template occupies in memory, its own size plus its heap buffers (for gallery memory budgets).
+    pub fn memory_bytes(&self) -> usize {
+        std::mem::size_of::<Self>() + self.cylinders.heap_bytes() + self.rank.capacity() + self.by_rank.capacity()
     }
 }
 
@@ -104,12 +112,20 @@ impl Default for Matcher {
 #[derive(Debug, Default)]
 struct Scratch {
     pairs: Vec<u64>,
-    ends: Vec<(usize, usize, f32)>,
+    ends: Vec<PairEnds>,
     rho: Vec<f32>,
     initial: Vec<f32>,
     lambda: Vec<f32>,
     next: Vec<f32>,
     order: Vec<(f32, usize)>,
+}
+
+/// The two minutiae of a selected pair and the rotation that maps one onto the other (θ_a − θ_b).
+#[derive(Debug, Clone, Copy)]
+struct PairEnds {
+    a: Point,
+    b: Point,
+    rot: f32,
 }
 
 thread_local! {
@@ -151,26 +167,26 @@ impl Matcher {
         &self.consolidation
     }
 
-    /// Pre-processes a template: cylinders plus pairwise distances and headings of their minutiae.
+    /// Pre-processes a template: its cylinders and their tie-breaking ranks.
     pub fn prepare(&self, template: &Template) -> PreparedTemplate {
         let points = matcher_points(template);
         let cylinders = mcc::build(&points, &self.params, &self.layout);
         let n = cylinders.len();
+        // The distances are needed only for the ranks here; comparisons recompute the few they need.
         let mut dist = vec![0.0; n * n];
-        let mut heading = vec![0.0; n * n];
         for (i, a) in cylinders.points.iter().enumerate() {
             for (j, b) in cylinders.points.iter().enumerate() {
                 dist[i * n + j] = (b.x - a.x).hypot(b.y - a.y);
-                heading[i * n + j] = segment_heading(a, b);
             }
         }
-        let by_rank = cylinder_ranks(&cylinders.counts, &dist);
+        let counts: Vec<u32> = (0..n).map(|c| cylinders.count(c)).collect();
+        let by_rank = cylinder_ranks(&counts, &dist);
         let mut rank = vec![0; n];
         for (r, &c) in by_rank.iter().enumerate() {
             rank[c] = r as u8;
         }
         let by_rank = by_rank.into_iter().map(|c| c as u8).collect();
-        PreparedTemplate { cylinders, dist, heading, rank, by_rank }
+        PreparedTemplate { cylinders, rank, by_rank }
     }
 
     /// Similarity of two prepared templates in [0, 1] (see the module doc for its meaning).
@@ -215,7 +231,7 @@ impl Matcher {
         let first_at_least = |v: f32| b.points.partition_point(|p| p.angle < v);
         let first_above = |v: f32| b.points.partition_point(|p| p.angle <= v);
         for (i, point) in a.points.iter().enumerate() {
-            let ia = a.view(i, &self.layout);
+            let ia = a.view(i);
             // Cylinders of minutiae turned by more than δ_θ are not compared (paper eq. 14); cylinders are kept
             // sorted by direction, so the ones within ±δ_θ are one or two index ranges.
             let (lo, hi) = (point.angle - delta, point.angle + delta);
@@ -234,19 +250,14 @@ impl Matcher {
                 // which the compiler unrolls; other layouts take the general loop.
                 if let (5, 1) = (self.layout.words, self.layout.cell_words) {
                     for j in range {
-                        let l = mcc::similarity_fixed::<5, 1>(
-                            ia,
-                            b.view(j, &self.layout),
-                            self.min_common_cells,
-                            &self.sqrt,
-                        );
+                        let l = mcc::similarity_fixed::<5, 1>(ia, b.view(j), self.min_common_cells, &self.sqrt);
                         if l > 0.0 {
                             out.push(pair_key(l, rank_a[i], rank_b[j]));
                         }
                     }
                 } else {
                     for j in range {
-                        let l = mcc::similarity_with(ia, b.view(j, &self.layout), self.min_common_cells, &self.sqrt);
+                        let l = mcc::similarity_with(ia, b.view(j), self.min_common_cells, &self.sqrt);
                         if l > 0.0 {
                             out.push(pair_key(l, rank_a[i], rank_b[j]));
                         }
@@ -289,35 +300,48 @@ impl Matcher {
             let (ia, jb) = (usize::from(a.by_rank[ra]), usize::from(b.by_rank[rb]));
             s.lambda.push(similarity);
             // The rotation this pair implies; every angular term of ρ is a difference of these or of headings.
-            s.ends.push((ia, jb, angle_diff(ca.points[ia].angle, cb.points[jb].angle)));
+            let (pa, pb) = (ca.points[ia], cb.points[jb]);
+            s.ends.push(PairEnds { a: pa, b: pb, rot: angle_diff(pa.angle, pb.angle) });
         }
         // With δ = θ_a − θ_b the rotation a pair implies and turn = heading_a − heading_b of the segments
-        // between the two pairs' minutiae: d_2 = |δ_r − δ_k| and d_3(r→k) = |δ_r − turn| (mod 2π).
+        // between the two pairs' minutiae: d_2 = |δ_r − δ_k| and d_3(r→k) = |δ_r − turn| (mod 2π). The segments'
+        // lengths and their turn are computed here from the minutiae, for the selected pairs only.
         for r in 0..nr {
-            let (i1, j1, rot1) = s.ends[r];
-            let (da, db) = (&a.dist[i1 * na..(i1 + 1) * na], &b.dist[j1 * nb..(j1 + 1) * nb]);
-            let (ha, hb) = (&a.heading[i1 * na..(i1 + 1) * na], &b.heading[j1 * nb..(j1 + 1) * nb]);
+            let e1 = s.ends[r];
             for k in (r + 1)..nr {
-                let (i2, j2, rot2) = s.ends[k];
-                let d1 = (da[i2] - db[j2]).abs();
-                // Beyond this distance mismatch Z_1 < 1e-6: the pair of pairs contributes nothing measurable.
-                if d1 > self.d1_cutoff {
+                let e2 = s.ends[k];
+                let d2 = angle_diff(e1.rot, e2.rot).abs();
+                if d2 > self.angle_cutoff[0] {
                     continue;
                 }
-                let d2 = angle_diff(rot1, rot2).abs();
-                if d2 > self.angle_cutoff[0] {
+                let (vax, vay) = (e2.a.x - e1.a.x, e2.a.y - e1.a.y);
+                let (vbx, vby) = (e2.b.x - e1.b.x, e2.b.y - e1.b.y);
+                let d1 = ((vax * vax + vay * vay).sqrt() - (vbx * vbx + vby * vby).sqrt()).abs();
+                // Beyond this distance mismatch Z_1 < 1e-6: the pair of pairs contributes nothing measurable.
+                if d1 > self.d1_cutoff {
                     continue;
                 }
                 // d_1 and d_2 are symmetric in (r, k); d_3, the angle between a minutia's direction and the
                 // segment to the other pair's minutia, is not, so ρ(r, k) and ρ(k, r) differ in it.
                 let z12 = self.rho[0].eval(d1) * self.rho[1].eval(d2);
-                let turn = angle_diff(ha[i2], hb[j2]);
-                let d3 = angle_diff(rot1, turn).abs();
+                let (turn, turn_back) = if is_point(vax, vay) || is_point(vbx, vby) {
+                    // A zero-length segment's heading is its start minutia's direction (see segment_heading),
+                    // which differs between the two ways round.
+                    (
+                        angle_diff(segment_heading(&e1.a, &e2.a), segment_heading(&e1.b, &e2.b)),
+                        angle_diff(segment_heading(&e2.a, &e1.a), segment_heading(&e2.b, &e1.b)),
+                    )
+                } else {
+                    // heading(va) − heading(vb) is the angle from vb to va; reversing both segments adds π to
+                    // both headings, so the way back turns by the same angle.
+                    let angle = atan2_approx(vbx * vay - vby * vax, vbx * vax + vby * vay);
+                    (angle, angle)
+                };
+                let d3 = angle_diff(e1.rot, turn).abs();
                 if d3 <= self.angle_cutoff[1] {
                     s.rho[r * nr + k] = z12 * self.rho[2].eval(d3);
                 }
-                let turn_back = angle_diff(a.heading[i2 * na + i1], b.heading[j2 * nb + j1]);
-                let back = angle_diff(rot2, turn_back).abs();
+                let back = angle_diff(e2.rot, turn_back).abs();
                 if back <= self.angle_cutoff[1] {
                     s.rho[k * nr + r] = z12 * self.rho[2].eval(back);
                 }
@@ -345,6 +369,41 @@ impl Matcher {
         let total: f32 = s.order[..take].iter().map(|&(_, r)| s.lambda[r]).sum();
         // Divide by n_P even when fewer pairs exist: a handful of pairs is weaker evidence, not stronger.
         (total / np.max(1) as f32).clamp(0.0, 1.0)
+    }
+}
+
+/// True for a segment too short to have a direction (the same test as [`segment_heading`]).
+#[inline]
+fn is_point(dx: f32, dy: f32) -> bool {
+    dx.abs() < 1e-3 && dy.abs() < 1e-3
+}
+
+/// atan2(y, x) in [−π, π] with absolute error below 2e-5 rad (tested), without a libm call: the angle is
+/// reduced to [0, 1] by octant symmetry and arctan there is a degree-11 odd minimax polynomial. The relaxation
+/// needs one per compatible pair of pairs; an error of 2e-5 rad moves its sigmoid (slope ≤ 7.5) by < 2e-4.
+#[inline]
+pub fn atan2_approx(y: f32, x: f32) -> f32 {
+    let (ax, ay) = (x.abs(), y.abs());
+    let (lo, hi) = if ax < ay { (ax, ay) } else { (ay, ax) };
+    if hi == 0.0 {
+        return 0.0;
+    }
+    let t = lo / hi;
+    let t2 = t * t;
+    let mut r = t
+        * (0.999_977_26
+            + t2 * (-0.332_623_47
+                + t2 * (0.193_543_46 + t2 * (-0.116_432_87 + t2 * (0.052_653_32 - 0.011_721_2 * t2)))));
+    if ay > ax {
+        r = PI / 2.0 - r;
+    }
+    if x < 0.0 {
+        r = PI - r;
+    }
+    if y < 0.0 {
+        -r
+    } else {
+        r
     }
 }
 
@@ -466,6 +525,23 @@ impl Sigmoid {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn approximate_atan2_is_within_its_bound() {
+        let mut worst = 0.0_f32;
+        for k in 0..20_000 {
+            let phi = k as f32 / 20_000.0 * TAU - PI;
+            for len in [1e-3_f32, 1.0, 37.5, 400.0] {
+                let (y, x) = (len * phi.sin(), len * phi.cos());
+                let d = angle_diff(atan2_approx(y, x), y.atan2(x)).abs();
+                worst = worst.max(d);
+            }
+        }
+        assert!(worst < 2e-5, "{worst}");
+        assert!(atan2_approx(0.0, 0.0).abs() < f32::EPSILON);
+        assert!((atan2_approx(0.0, -1.0) - PI).abs() < 1e-6);
+        assert!((atan2_approx(-1.0, 0.0) + PI / 2.0).abs() < 1e-6);
+    }
 
     #[test]
     fn tabulated_sigmoid_is_close_to_the_formula() {

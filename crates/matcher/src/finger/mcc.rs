@@ -105,18 +105,18 @@ impl CylinderLayout {
     }
 }
 
-/// The kept cylinders of one template, bit-packed and contiguous: cylinder `c` owns
-/// `bits[c*words..(c+1)*words]`, its validity mask the same range of `mask` and `cell_mask[c*cell_words..]`.
+/// The kept cylinders of one template, one contiguous record per cylinder so a comparison reads one run of
+/// memory per cylinder: `words` bit words (cell bits, direction bin fastest), `words` words of the bits'
+/// validity mask (each valid cell's bits), `cell_words` words of the per-cell validity mask, then one word
+/// holding the popcount of the bits. Default layout (N_S = 8, N_D = 6): 5 + 5 + 1 + 1 words = 96 bytes.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Cylinders {
-    /// Cell bits (direction bin fastest).
-    pub bits: Vec<u64>,
-    /// Validity of each bit's cell, repeated over the direction bins.
-    pub mask: Vec<u64>,
-    /// Validity, one bit per cell.
-    pub cell_mask: Vec<u64>,
-    /// Popcount of each kept cylinder's bits.
-    pub counts: Vec<u32>,
+    /// The records, `stride` words each.
+    records: Vec<u64>,
+    /// Bit words per cylinder.
+    words: usize,
+    /// Cell-mask words per cylinder.
+    cell_words: usize,
     /// The minutia each kept cylinder is centred on.
     pub points: Vec<Point>,
 }
@@ -127,21 +127,50 @@ impl Cylinders {
         self.points.len()
     }
 
-    /// Cylinder `c` for [`similarity_with`]; `layout` must be the one the cylinders were built with.
-    #[inline]
-    pub fn view(&self, c: usize, layout: &CylinderLayout) -> CylinderView<'_> {
-        let (w, cw) = (layout.words, layout.cell_words);
-        CylinderView {
-            bits: &self.bits[c * w..(c + 1) * w],
-            mask: &self.mask[c * w..(c + 1) * w],
-            cells: &self.cell_mask[c * cw..(c + 1) * cw],
-            count: self.counts[c],
-        }
-    }
-
     /// True when no minutia had a usable cylinder (too few minutiae or neighbours).
     pub fn is_empty(&self) -> bool {
         self.points.is_empty()
+    }
+
+    /// Words of one record: bits, bit mask, cell mask, popcount.
+    #[inline]
+    pub fn stride(&self) -> usize {
+        2 * self.words + self.cell_words + 1
+    }
+
+    /// The whole record of cylinder `c` (see the type's doc for its layout).
+    #[inline]
+    pub fn record(&self, c: usize) -> &[u64] {
+        let s = self.stride();
+        &self.records[c * s..(c + 1) * s]
+    }
+
+    /// The cell bits of cylinder `c` (what the gallery's hashing samples).
+    #[inline]
+    pub fn bits(&self, c: usize) -> &[u64] {
+        let s = self.stride();
+        &self.records[c * s..c * s + self.words]
+    }
+
+    /// Popcount of cylinder `c`'s bits.
+    #[inline]
+    pub fn count(&self, c: usize) -> u32 {
+        let s = self.stride();
+        // The popcount of at most 64 × `words` bits fits a u32 for any layout a `CylinderLayout` can hold.
+        self.records[c * s + s - 1] as u32
+    }
+
+    /// Cylinder `c` for [`similarity_with`].
+    #[inline]
+    pub fn view(&self, c: usize) -> CylinderView<'_> {
+        let (w, cw) = (self.words, self.cell_words);
+        let r = self.record(c);
+        CylinderView { bits: &r[..w], mask: &r[w..2 * w], cells: &r[2 * w..2 * w + cw], count: r[2 * w + cw] as u32 }
+    }
+
+    /// Heap bytes held (records and minutiae), for memory budgets of large galleries.
+    pub fn heap_bytes(&self) -> usize {
+        self.records.capacity() * std::mem::size_of::<u64>() + self.points.capacity() * std::mem::size_of::<Point>()
     }
 }
 
@@ -159,7 +188,10 @@ pub fn build(points: &[Point], p: &MccParams, layout: &CylinderLayout) -> Cylind
     let gauss_norm = 1.0 / (p.sigma_s * (TAU).sqrt());
     let two_var = 2.0 * p.sigma_s * p.sigma_s;
     let needed_cells = (p.min_valid_cells * layout.cells.len() as f32).ceil() as usize;
-    let mut out = Cylinders::default();
+    let (w, cw) = (layout.words, layout.cell_words);
+    let mut out = Cylinders { words: w, cell_words: cw, ..Cylinders::default() };
+    let stride = out.stride();
+    let mut record = vec![0_u64; stride];
     let mut neighbours: Vec<(f32, f32, [f32; 16])> = Vec::new();
     let mut sums = vec![0.0_f32; nd];
     for (i, m) in points.iter().enumerate() {
@@ -183,11 +215,10 @@ pub fn build(points: &[Point], p: &MccParams, layout: &CylinderLayout) -> Cylind
             continue;
         }
         let (sin, cos) = m.angle.sin_cos();
-        let start = out.bits.len();
-        out.bits.resize(start + layout.words, 0);
-        out.mask.resize(start + layout.words, 0);
-        let cstart = out.cell_mask.len();
-        out.cell_mask.resize(cstart + layout.cell_words, 0);
+        record.fill(0);
+        let (bits, rest) = record.split_at_mut(w);
+        let (mask, rest) = rest.split_at_mut(w);
+        let (cell_mask, count) = rest.split_at_mut(cw);
         let mut valid = 0;
         for (c, &(dx, dy)) in layout.cells.iter().enumerate() {
             let (px, py) = (m.x + dx * cos - dy * sin, m.y + dx * sin + dy * cos);
@@ -195,7 +226,7 @@ pub fn build(points: &[Point], p: &MccParams, layout: &CylinderLayout) -> Cylind
                 continue;
             }
             valid += 1;
-            out.cell_mask[cstart + c / 64] |= 1 << (c % 64);
+            cell_mask[c / 64] |= 1 << (c % 64);
             sums.fill(0.0);
             for (nx, ny, cd) in &neighbours {
                 let d2 = (nx - px) * (nx - px) + (ny - py) * (ny - py);
@@ -210,22 +241,22 @@ pub fn build(points: &[Point], p: &MccParams, layout: &CylinderLayout) -> Cylind
             }
             for (k, s) in sums.iter().enumerate() {
                 let bit = c * nd + k;
-                out.mask[start + bit / 64] |= 1 << (bit % 64);
+                mask[bit / 64] |= 1 << (bit % 64);
                 // Bit-based MCC: Ψ(v) ≥ ½ exactly when v ≥ μ_Ψ (paper section 5).
                 if *s >= p.mu_psi {
-                    out.bits[start + bit / 64] |= 1 << (bit % 64);
+                    bits[bit / 64] |= 1 << (bit % 64);
                 }
             }
         }
         if valid < needed_cells {
-            out.bits.truncate(start);
-            out.mask.truncate(start);
-            out.cell_mask.truncate(cstart);
             continue;
         }
-        out.counts.push(out.bits[start..].iter().map(|w| w.count_ones()).sum());
+        count[0] = bits.iter().map(|x| u64::from(x.count_ones())).sum();
+        out.records.extend_from_slice(&record);
         out.points.push(*m);
     }
+    out.records.shrink_to_fit();
+    out.points.shrink_to_fit();
     out
 }
 

@@ -95,8 +95,7 @@ impl HashedCylinders for PreparedTemplate {
     }
 
     fn cylinder_bits(&self, c: usize) -> &[u64] {
-        let words = self.cylinders.bits.len() / self.cylinders.len().max(1);
-        &self.cylinders.bits[c * words..(c + 1) * words]
+        PreparedTemplate::cylinder_bits(self, c)
     }
 
     fn cylinder_angle(&self, c: usize) -> f32 {
