@@ -55,7 +55,9 @@ def _load(path: Path) -> pa.Table:
 def _template_column(table: pa.Table) -> str:
     if "template" in table.column_names:
         return "template"
-    binary = [f.name for f in table.schema if pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)]
+    binary: list[str] = [
+        str(f.name) for f in table.schema if pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)
+    ]
     if len(binary) != 1:
         raise InvalidInputError(
             f"no 'template' column and {len(binary)} binary columns: name the template column 'template'"
