@@ -11,7 +11,7 @@ import numpy.typing as npt
 import polars as pl
 import pytest
 
-from cgi_match import DnaIndex, DnaProfiles
+from cgi_match import AlleleFrequencies, DnaIndex, DnaProfiles
 from cgi_match.synth.dna import SYNTH_LOCI, AlleleSampler
 from conftest import gate, scaled
 
@@ -170,6 +170,24 @@ def test_rust_scan_one_probe_peer_size(benchmark: Any, peer_data: Any, bench_sca
     benchmark.extra_info.update(references=N_PEER, scale=bench_scale, threads=1)
     kept = benchmark(index._core.scan_count, probe._core, "prum", threads=1)
     assert kept >= 1
+
+
+def test_rust_familial(benchmark: Any, peer_data: Any, bench_scale: str) -> None:
+    """Parent-child familial search (θ and mutation model), 4 probes over the peer-size database, 1 thread."""
+    index, _, g = peer_data
+    probes, _ = probes_from(g, 4, seed=9)
+    freqs = AlleleFrequencies.builtin("nist1036-cauc")
+    benchmark.extra_info.update(references=N_PEER, probes=4, scale=bench_scale, threads=1)
+    kin = benchmark.pedantic(
+        index.familial_search,
+        args=(probes,),
+        kwargs={"relationship": "parent-child", "frequencies": freqs, "min_ki": 1.0, "threads": 1},
+        rounds=3,
+        iterations=1,
+    )
+    record(benchmark, "probes_per_s", 4)
+    # Each probe is a stored profile (or one allele off it): it ranks itself (or its near copy) first.
+    assert kin.filter(pl.col("rank") == 1).height == 4
 
 
 def test_rust_n_to_m(benchmark: Any, genotypes: npt.NDArray[np.uint16], bench_scale: str) -> None:

@@ -167,14 +167,47 @@ def test_kinship_index_by_hand() -> None:
     )
     db = cm.DnaIndex(long({"C": {"TH01": ["6", "8"]}, "D": {"TH01": ["7", "7"]}}))
     probe = long({"P": {"TH01": ["6", "7"]}})
-    pc = db.familial_search(probe, relationship="parent-child", frequencies=freqs, min_ki=0.0)
+    classic = {"theta": 0.0, "mutation_rate": 0.0}
+    pc = db.familial_search(probe, relationship="parent-child", frequencies=freqs, min_ki=0.0, **classic)
     # ab–ac: X = 1/(4 p_a) = 1/(4·0.2) = 1.25; ab–bb: X = 1/(2 p_b) = 5
     assert pc["profile_id"].to_list() == ["D", "C"]
     assert pc["kinship_index"].to_list() == pytest.approx([5.0, 1.25])
     assert pc["rank"].to_list() == [1, 2]
-    fs = db.familial_search(probe, relationship="full-sibling", frequencies=freqs, min_ki=0.0)
+    fs = db.familial_search(probe, relationship="full-sibling", frequencies=freqs, min_ki=0.0, **classic)
     assert fs["kinship_index"].to_list() == pytest.approx([0.25 + 0.5 * 5.0, 0.25 + 0.5 * 1.25])
     assert set(fs["relationship"]) == {"full-sibling"}
+    # With θ (NRC II 4.10 sampling), parent–child ab–ac: X = (1 + 2θ) / (4[θ + (1 − θ) p_a]).
+    t = 0.02
+    pc = db.familial_search(probe, relationship="parent-child", frequencies=freqs, min_ki=0.0, theta=t, mutation_rate=0)
+    assert pc.filter(pl.col("profile_id") == "C")["kinship_index"][0] == pytest.approx(
+        (1 + 2 * t) / (4 * (t + (1 - t) * 0.2)), rel=1e-12
+    )
+
+
+def test_parent_child_one_step_mutation_is_not_an_exclusion() -> None:
+    freqs = cm.AlleleFrequencies.from_table(
+        pl.DataFrame(
+            {"locus": ["TH01"] * 4, "allele": ["6", "7", "8", "9"], "frequency": [0.2, 0.1, 0.25, 0.05], "n": [500] * 4}
+        )
+    )
+    db = cm.DnaIndex(long({"C": {"TH01": ["7", "9"]}, "F": {"TH01": ["9", "9"]}}))
+    probe = long({"P": {"TH01": ["6", "8"]}})
+    mu = 0.002
+    pc = db.familial_search(probe, relationship="parent-child", frequencies=freqs, min_ki=0.0, theta=0.0)
+    # 6,8 and 7,9 share nothing. 6,8 as parent: 6→7 or 8→7 (other allele 9), or 8→9 (other 7), each μ/2:
+    # P1 = μ(2 p9 + p7)/4 over P0 = 2 p7 p9. 7,9 as parent: 7→6 (other 8), 7→8 or 9→8 (other 6):
+    # P1 = μ(p8 + 2 p6)/4 over P0 = 2 p6 p8. KI is the mean of the two directions.
+    c = 0.5 * (mu * (2 * 0.05 + 0.1) / (8 * 0.1 * 0.05) + mu * (0.25 + 2 * 0.2) / (8 * 0.2 * 0.25))
+    # 6,8 and 9,9: only 8 ↔ 9 is one step: mean of μ/(4 p9) (6,8 as parent) and μ/(4 p8) (9,9 as parent).
+    f = 0.5 * (mu / (4 * 0.05) + mu / (4 * 0.25))
+    assert pc["profile_id"].to_list() == ["C", "F"]
+    assert pc["kinship_index"].to_list() == pytest.approx([c, f], rel=1e-12)
+    without = db.familial_search(
+        probe, relationship="parent-child", frequencies=freqs, min_ki=0.0, theta=0.0, mutation_rate=0.0
+    )
+    assert without["kinship_index"].to_list() == [0.0, 0.0]
+    with pytest.raises(cm.InvalidInputError):
+        db.familial_search(probe, relationship="parent-child", frequencies=freqs, mutation_rate=0.5)
 
 
 def test_builtin_and_csv_frequencies(tmp_path: Path) -> None:

@@ -161,6 +161,9 @@ class DnaIndex:
         *,
         top_k: int = 20,
         min_ki: float = 1000.0,
+        theta: float = 0.01,
+        mutation_rate: float = 0.002,
+        threads: int | None = None,
     ) -> tuple[
         npt.NDArray[np.uint32],
         npt.NDArray[np.uint32],

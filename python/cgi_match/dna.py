@@ -452,15 +452,31 @@ class DnaIndex:
         frequencies: AlleleFrequencies | str,
         top_k: int = 20,
         min_ki: float = 1000.0,
+        theta: float = 0.01,
+        mutation_rate: float = 0.002,
+        threads: int | None = None,
     ) -> pl.DataFrame:
         """The ``top_k`` candidates per probe by kinship index (``parent-child`` or ``full-sibling``), at
-        least ``min_ki``. Columns ``probe_id, profile_id, relationship, kinship_index, loci_used, rank``."""
+        least ``min_ki``. Columns ``probe_id, profile_id, relationship, kinship_index, loci_used, rank``.
+
+        ``theta`` is the Balding-Nichols population-structure correction (NRC II 4.10, as in ``search``);
+        ``mutation_rate`` is the single-step mutation rate per meiosis used for parent-child, so a parent
+        and child who differ by one repeat at a locus get a small index instead of 0 (default 0.002; the
+        source is in ``crates/matcher/src/dna/kinship.rs``). ``threads`` limits the worker threads (as in
+        ``search``)."""
         parsed = _profiles(probes)
         freqs = _frequencies(frequencies)
         if freqs is None:
             raise InvalidInputError("familial search needs allele frequencies")
         probe, row, ki, used, rank = self._core.familial_search(
-            parsed._core, relationship, freqs._core, top_k=top_k, min_ki=min_ki
+            parsed._core,
+            relationship,
+            freqs._core,
+            top_k=top_k,
+            min_ki=min_ki,
+            theta=theta,
+            mutation_rate=mutation_rate,
+            threads=threads,
         )
         name = _core.dna_relationship(relationship)
         return pl.DataFrame(

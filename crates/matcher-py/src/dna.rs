@@ -7,7 +7,7 @@ use std::sync::Arc;
 use cgi_match_core::columns::StrColumnBuilder;
 use cgi_match_core::dna::allele::{self, Allele};
 use cgi_match_core::dna::cmf::{self, CmfHeader};
-use cgi_match_core::dna::kinship::Relationship;
+use cgi_match_core::dna::kinship::{KinshipModel, Relationship};
 use cgi_match_core::dna::loci::{self, LocusId, CATALOGUE};
 use cgi_match_core::dna::profile::{parse_long, ParsedProfiles, Profile, ProfileKind};
 use cgi_match_core::dna::rules::MatchRules;
@@ -496,9 +496,10 @@ impl PyDnaIndex {
         gil::detach(py, || with_threads(threads, || index.scan_count(profiles, &rules)))
     }
 
-    /// Familial search; returns columns (probe, row, kinship_index, loci_used, rank).
-    #[pyo3(signature = (probes, relationship, frequencies, *, top_k = 20, min_ki = 1000.0))]
-    #[allow(clippy::type_complexity)]
+    /// Familial search with θ and the parent–child mutation rate; returns columns (probe, row,
+    /// kinship_index, loci_used, rank).
+    #[pyo3(signature = (probes, relationship, frequencies, *, top_k = 20, min_ki = 1000.0, theta = 0.01, mutation_rate = 0.002, threads = None))]
+    #[allow(clippy::type_complexity, clippy::too_many_arguments)]
     fn familial_search<'py>(
         &self,
         py: Python<'py>,
@@ -507,6 +508,9 @@ impl PyDnaIndex {
         frequencies: &PyAlleleFrequencies,
         top_k: usize,
         min_ki: f64,
+        theta: f64,
+        mutation_rate: f64,
+        threads: Option<usize>,
     ) -> PyResult<(
         Bound<'py, PyArray1<u32>>,
         Bound<'py, PyArray1<u32>>,
@@ -514,9 +518,12 @@ impl PyDnaIndex {
         Bound<'py, PyArray1<u32>>,
         Bound<'py, PyArray1<u32>>,
     )> {
-        let rel = Relationship::parse(relationship).py()?;
+        let relationship = Relationship::parse(relationship).py()?;
+        let model = KinshipModel { relationship, theta, mutation_rate }.validate().py()?;
         let (index, f, profiles) = (&self.inner, &frequencies.inner, &probes.inner.profiles);
-        let hits = gil::detach(py, || index.familial_search(profiles, rel, f, top_k, min_ki)).py()?;
+        let hits =
+            gil::detach(py, || with_threads(threads, || index.familial_search(profiles, model, f, top_k, min_ki)))?
+                .py()?;
         Ok((
             PyArray1::from_vec(py, hits.iter().map(|h| h.probe).collect()),
             PyArray1::from_vec(py, hits.iter().map(|h| h.row).collect()),

@@ -7,8 +7,9 @@
 use std::hint::black_box;
 
 use cgi_match_core::dna::allele::Allele;
+use cgi_match_core::dna::kinship::{kinship_index, KinshipModel, Relationship};
 use cgi_match_core::dna::loci::{LocusId, SLOT_LOCI};
-use cgi_match_core::dna::{DnaIndex, MatchRules, Profile, ProfileKind};
+use cgi_match_core::dna::{AlleleFrequencies, DnaIndex, MatchRules, Profile, ProfileKind};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 /// A small xorshift generator: deterministic profiles without extra dependencies.
@@ -39,6 +40,25 @@ fn profiles(n: usize, seed: u64) -> Vec<Profile> {
             Profile::new(ProfileKind::Reference, typings)
         })
         .collect()
+}
+
+/// The exact allele frequencies of `Rng::allele`: base + two uniform 0..6 draws (triangular over 11 values),
+/// 1 in 20 as the `.3` microvariant.
+fn frequencies() -> AlleleFrequencies {
+    let (mut loci, mut alleles, mut freqs, mut n) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for l in 0..SLOT_LOCI {
+        let base = 8 + (l as u16 % 7) * 2;
+        for k in 0..11_u16 {
+            let p = f64::from(if k <= 5 { k + 1 } else { 11 - k }) / 36.0;
+            for (micro, share) in [(0, 0.95), (3, 0.05)] {
+                loci.push(l as LocusId);
+                alleles.push(Allele::Repeat((base + k) * 10 + micro));
+                freqs.push(p * share);
+                n.push(Some(1000));
+            }
+        }
+    }
+    AlleleFrequencies::from_rows("bench", &loci, &alleles, &freqs, &n).unwrap()
 }
 
 fn bench(c: &mut Criterion) {
@@ -89,6 +109,30 @@ fn bench(c: &mut Criterion) {
     let moderate = MatchRules::preset("codis-moderate").unwrap();
     g.bench_function("codis_moderate_search_64_probes_all_threads", |b| {
         b.iter(|| black_box(index.search(&probes, &moderate, None).unwrap()));
+    });
+    g.finish();
+
+    // Familial search, one probe, one thread: the per-probe KI tables over the scan groups, next to the
+    // direct computation (decode every stored profile, `kinship_index` in f64) — the brute-force reference.
+    let freqs = frequencies();
+    let model = KinshipModel::new(Relationship::ParentChild);
+    let mut g = c.benchmark_group(format!("dna.familial_{n}"));
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(n as u64));
+    g.bench_function("subject:familial_parent_child_1_probe_1_thread", |b| {
+        b.iter(|| one.install(|| black_box(index.familial_search(&probes[..1], model, &freqs, 20, 1.0).unwrap())));
+    });
+    // The direct computation is ~70× slower: it runs over the first tenth of the rows (throughput per row).
+    let tenth = n / 10;
+    g.throughput(Throughput::Elements(tenth as u64));
+    g.bench_function("peer:direct_kinship_index_1_probe_1_thread", |b| {
+        b.iter(|| {
+            let best = (0..tenth)
+                .filter_map(|r| index.profile(r))
+                .map(|p| kinship_index(&probes[0], &p, model, &freqs).0)
+                .fold(0.0_f64, f64::max);
+            black_box(best)
+        });
     });
     g.finish();
 }

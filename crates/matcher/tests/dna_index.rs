@@ -282,3 +282,126 @@ fn duplicate_ids_are_refused() {
     let ids = vec!["a".to_owned(), "a".to_owned()];
     assert!(DnaIndex::build(&ids, &profiles[..2]).is_err());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// The scan works on blocks of 64 profiles: databases over several blocks (and a padded last block),
+    /// under every preset, with and without a locus restriction, against the same brute force.
+    #[test]
+    fn scan_blocks_over_many_profiles_equal_brute_force(
+        refs in proptest::collection::vec(profile_strategy(), 60..260),
+        extra in proptest::collection::vec(profile_strategy(), 0..6),
+        min_loci in 1_u32..5,
+        max_mismatches in 0_u32..4,
+        preset in 0_usize..4,
+        restrict in any::<bool>(),
+    ) {
+        let ids: Vec<String> = (0..refs.len()).map(|i| format!("r{i:04}")).collect();
+        let index = DnaIndex::build(&ids, &refs).unwrap();
+        let mut probes: Vec<Profile> = refs.iter().step_by(37).cloned().collect();
+        probes.extend(extra);
+        let name = ["prum", "codis-high", "codis-moderate", "codis-low"][preset];
+        let mut rules = MatchRules { min_loci, max_mismatches, ..MatchRules::preset(name).unwrap() };
+        if restrict {
+            rules.loci = Some(test_loci()[..6].to_vec());
+        }
+        let want = brute_force(&ids, &refs, &probes, &rules);
+        let got: Vec<_> = index.search(&probes, &rules, None).unwrap().into_iter()
+            .map(|h| (h.probe, index.id(h.row as usize).to_owned(), h.class, h.comparison.loci_matched, h.comparison.mismatched_alleles))
+            .collect();
+        prop_assert_eq!(got, want);
+    }
+}
+
+/// Several scan groups of 4096 profiles (and a padded last group): every preset and a locus restriction
+/// against the brute force, on a deterministic pseudo-random database with wildcards, off-ladder
+/// alleles, microvariants and mixture stains.
+#[test]
+fn scan_groups_over_many_profiles_equal_brute_force() {
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    let mut next = move |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n
+    };
+    let l = test_loci();
+    let allele = |next: &mut dyn FnMut(u64) -> u64| match next(40) {
+        0 => Allele::Wildcard,
+        1 => Allele::OffLadder,
+        2..=4 => Allele::Repeat((8 + next(4) as u16) * 10 + 1 + next(4) as u16),
+        _ => Allele::Repeat((8 + next(4) as u16) * 10),
+    };
+    let mut profiles = Vec::new();
+    for i in 0..9_000 {
+        let stain = i % 50 == 0;
+        let mut typings: Vec<(LocusId, Vec<Allele>)> = Vec::new();
+        for &locus in &l {
+            if next(10) == 0 {
+                continue;
+            }
+            let k = if stain { 1 + next(3) as usize } else { 1 + next(2) as usize };
+            typings.push((locus, (0..k).map(|_| allele(&mut next)).collect()));
+        }
+        let mut p = Profile::new(if stain { ProfileKind::Stain } else { ProfileKind::Reference }, typings);
+        if !stain {
+            p.apply_prum_third_allele_rule();
+        }
+        profiles.push(p);
+    }
+    let ids: Vec<String> = (0..profiles.len()).map(|i| format!("g{i:05}")).collect();
+    let index = DnaIndex::build(&ids, &profiles).unwrap();
+    let probes: Vec<Profile> = profiles.iter().step_by(997).cloned().collect();
+    for name in ["prum", "codis-high", "codis-moderate", "codis-low"] {
+        for restrict in [false, true] {
+            let mut rules = MatchRules { min_loci: 4, max_mismatches: 1, ..MatchRules::preset(name).unwrap() };
+            if restrict {
+                rules.loci = Some(l[..7].to_vec());
+            }
+            let want = brute_force(&ids, &profiles, &probes, &rules);
+            let got: Vec<_> = index
+                .search(&probes, &rules, None)
+                .unwrap()
+                .into_iter()
+                .map(|h| {
+                    let id = index.id(h.row as usize).to_owned();
+                    (h.probe, id, h.class, h.comparison.loci_matched, h.comparison.mismatched_alleles)
+                })
+                .collect();
+            assert!(!want.is_empty());
+            assert_eq!(got, want, "{name}, restricted: {restrict}");
+        }
+    }
+}
+
+/// The build runs in parallel chunks of 16,384 profiles: over several chunks, with extension entries
+/// (mixture loci, loci outside the slots) in every chunk, each row still decodes to its profile, the
+/// index is the same in a one-thread pool, and it survives a save/load round trip.
+#[test]
+fn parallel_build_keeps_every_profile_and_extension_entry() {
+    let l = test_loci();
+    let profiles: Vec<Profile> = (0..40_000_u32)
+        .map(|i| {
+            let stain = i % 7 == 0;
+            let typings = l.iter().enumerate().map(|(k, &locus)| {
+                let base = 80 + ((i as u16).wrapping_mul(31).wrapping_add(k as u16 * 17) % 40);
+                let alleles = if stain && k % 3 == 0 {
+                    vec![Allele::Repeat(base), Allele::Repeat(base + 10), Allele::Repeat(base + 20)]
+                } else {
+                    vec![Allele::Repeat(base), Allele::Repeat(base + 10 * (k as u16 % 3))]
+                };
+                (locus, alleles)
+            });
+            Profile::new(if stain { ProfileKind::Stain } else { ProfileKind::Reference }, typings)
+        })
+        .collect();
+    let ids: Vec<String> = (0..profiles.len()).map(|i| format!("b{i:05}")).collect();
+    let index = DnaIndex::build(&ids, &profiles).unwrap();
+    for (i, p) in profiles.iter().enumerate() {
+        assert_eq!(canonical(&index.profile(i).unwrap()), canonical(p), "row {i}");
+    }
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    assert_eq!(one.install(|| DnaIndex::build(&ids, &profiles).unwrap()), index);
+    assert_eq!(DnaIndex::from_bytes(&index.to_bytes()).unwrap(), index);
+}

@@ -1,7 +1,7 @@
 //! Keeps the cargo-fuzz seed corpus (`fuzz/corpus/<target>/`) honest in the normal test run: every file
 //! is replayed through the reader its target fuzzes (and the format detection), seeds must still read, and
-//! the seeds are exactly what our writers make of the synthetic templates below, so a change of a writer
-//! shows up here. `CGI_MATCH_WRITE_FUZZ_SEEDS=1 cargo test -p cgi-match-core --test fuzz_corpus` rewrites them.
+//! the seeds are exactly what our writers make of the synthetic templates and DNA profiles below, so a
+//! change of a writer shows up here. `CGI_MATCH_WRITE_FUZZ_SEEDS=1 cargo test -p cgi-match-core --test fuzz_corpus` rewrites them.
 //! Inputs that a fuzzer found (crashes fixed since) go next to the seeds under any name not starting with
 //! `seed-`; they are replayed too and may read or fail, but never panic.
 
@@ -11,6 +11,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use cgi_match_core::columns::{StrColumn, StrColumnBuilder};
+use cgi_match_core::dna::allele::{self, Allele};
+use cgi_match_core::dna::cmf::{read_cmf, write_cmf, CmfHeader};
+use cgi_match_core::dna::index::{checksum, FORMAT_VERSION, MAGIC};
+use cgi_match_core::dna::{loci, DnaIndex, Profile, ProfileKind};
 use cgi_match_core::finger::synth::{impression, master, ImpressionParams, SynthParams};
 use cgi_match_core::finger::{ansi378, detect, iso19794_2, read_any, xyt, Template};
 use cgi_match_core::plate::{AlertColumns, OcrClasses, PlateIndex};
@@ -67,7 +71,77 @@ fn seeds() -> BTreeMap<(&'static str, String), Vec<u8>> {
     add("snapshot", "one", one.to_snapshot());
     add("snapshot", "few", few.to_snapshot());
     add("plate_index_file", "small", plate_index().to_bytes());
+    let (ids, profiles) = dna_profiles();
+    let index = DnaIndex::build(&ids, &profiles).unwrap().to_bytes();
+    // The whole file, and its payload alone (the target also wraps its input in a valid header, so a bare
+    // payload lets the fuzzer mutate the payload parser directly).
+    add("dna_index_file", "small", index.clone());
+    add("dna_index_file", "small-payload", index[index.len() - dna_payload_len(&index)..].to_vec());
+    add("dna_cmf", "small", write_cmf(&CmfHeader::default(), &ids, &profiles).unwrap().into_bytes());
+    add("dna_cmf", "one", write_cmf(&CmfHeader::default(), &ids[..1], &profiles[..1]).unwrap().into_bytes());
     out
+}
+
+/// A few DNA profiles covering the layout's cases: a full reference with a microvariant, a wildcard and
+/// Amelogenin, an off-ladder allele, a mixture stain (extension entries) and a locus outside the slots.
+fn dna_profiles() -> (Vec<String>, Vec<Profile>) {
+    let typed = |pairs: &[(&str, &[&str])]| -> Vec<(u8, Vec<Allele>)> {
+        pairs
+            .iter()
+            .map(|(name, values)| {
+                let locus = loci::lookup(name).unwrap();
+                (locus, values.iter().map(|v| allele::parse(v, locus).unwrap()).collect())
+            })
+            .collect()
+    };
+    let reference = Profile::new(
+        ProfileKind::Reference,
+        typed(&[
+            ("D3S1358", &["15", "16"]),
+            ("vWA", &["17"]),
+            ("D8S1179", &["12", "14"]),
+            ("D21S11", &["29", "30.2"]),
+            ("D18S51", &["13", "*"]),
+            ("TH01", &["6", "9.3"]),
+            ("FGA", &["21", "22"]),
+            ("AMEL", &["X", "Y"]),
+        ]),
+    );
+    let off_ladder = Profile::new(
+        ProfileKind::Reference,
+        typed(&[("D3S1358", &["OL", "16"]), ("TH01", &["<5", "7"]), ("Penta D", &["9", "13"]), ("FES", &["10", "11"])]),
+    );
+    let stain = Profile::new(
+        ProfileKind::Stain,
+        typed(&[("D3S1358", &["14", "15", "16"]), ("vWA", &["16", "17", "18", "19"]), ("TH01", &["9.3"])]),
+    );
+    (vec!["ref-1".to_owned(), "ref-ol".to_owned(), "stain-1".to_owned()], vec![reference, off_ladder, stain])
+}
+
+/// Payload length from a DNA index file header (magic 8, version 4, crate version, length 8, checksum 8).
+fn dna_payload_len(file: &[u8]) -> usize {
+    let vlen = usize::from(u16::from_le_bytes([file[12], file[13]]));
+    let at = 14 + vlen;
+    u64::from_le_bytes(file[at..at + 8].try_into().unwrap()) as usize
+}
+
+/// The `dna_index_file` target's two readings of an input: as a file, and as a payload in a valid header.
+fn dna_index_reads(data: &[u8]) -> bool {
+    let version = cgi_match_core::VERSION.as_bytes();
+    let mut file = Vec::with_capacity(data.len() + 64);
+    file.extend_from_slice(MAGIC);
+    file.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    file.extend_from_slice(&(version.len() as u16).to_le_bytes());
+    file.extend_from_slice(version);
+    file.extend_from_slice(&(data.len() as u64).to_le_bytes());
+    file.extend_from_slice(&checksum(data).to_le_bytes());
+    file.extend_from_slice(data);
+    let as_file = DnaIndex::from_bytes(data);
+    let as_payload = DnaIndex::from_bytes(&file);
+    for index in [&as_file, &as_payload].into_iter().flatten() {
+        assert!((0..index.len()).all(|r| index.profile(r).is_some()), "an accepted row decodes");
+    }
+    as_file.is_ok() || as_payload.is_ok()
 }
 
 /// A small plate index (literal, wildcard, Cyrillic and rejected alerts) for the index-file seed.
@@ -103,6 +177,8 @@ fn replay(target: &str, data: &[u8]) -> bool {
         "template_any" => any,
         "snapshot" => Template::from_snapshot(data).is_ok(),
         "plate_index_file" => PlateIndex::from_bytes(data).is_ok(),
+        "dna_index_file" => dna_index_reads(data),
+        "dna_cmf" => read_cmf(data).is_ok(),
         other => panic!("corpus folder for an unknown fuzz target: {other}"),
     }
 }

@@ -5,10 +5,11 @@
 //! pairs of key loci (see `PairPostings` for why no hit is lost); other rules, and probes typed at too
 //! few key loci, scan every row.
 //!
-//! A search runs in two steps. The *scan* reads each 64-byte row once and, per probe, counts the loci that
-//! certainly fail the rule (allele-code ranges compared lane by lane, written so the compiler vectorises
-//! it); that count is a lower bound of the mismatching alleles, and an upper bound of the matching loci
-//! follows from the same lanes, so a row that cannot be a hit is dropped without decoding. The few rows
+//! A search runs in two steps. The *scan* (`scan.rs`: the rows' allele codes held transposed in groups of
+//! 4096 profiles) counts per probe, locus by locus, the loci that certainly fail the rule (allele-code
+//! ranges compared lane by lane, written so the compiler vectorises it) and drops blocks of 64 profiles as
+//! soon as none can pass; that count is a lower bound of the mismatching alleles. Each survivor's row is
+//! then gathered and tested again with the upper bound of its matching loci (`test_row`), and the few rows
 //! left are decoded and compared exactly with `rules::compare`, the single definition of a hit.
 
 use std::collections::HashMap;
@@ -21,19 +22,18 @@ use crate::columns::{StrColumn, StrColumnBuilder};
 use crate::error::{MatchError, MatchResult};
 
 use super::allele::{Allele, PrumValue};
-use super::kinship::{self, Relationship};
+use super::kinship::{self, KinshipModel};
 use super::loci::{self, LocusId, SLOT_LOCI};
 use super::profile::{
     decode_row, encode_row, AlleleCodes, Extension, Profile, ProfileKind, ALLELE_BYTES, CODE_EXTENDED, CODE_UNTYPED,
     FIRST_CODE, FLAG_EXTENDED, ROW_BYTES,
 };
 use super::rules::{self, MatchClass, MatchRules, Stringency};
+use super::scan::{self, ScanBlocks, SlotTest, GROUP_BYTES, GROUP_ROWS};
 use super::stats::{self, AlleleFrequencies};
 
-/// Rows per parallel task: 4096 rows = 256 KiB, about one L2 cache.
-const CHUNK_ROWS: usize = 4096;
-/// Rows scanned against every probe of a batch while they sit in L1 (128 rows = 8 KiB).
-const BLOCK_ROWS: usize = 128;
+/// Profiles per parallel task when building (1 MiB of rows).
+const BUILD_CHUNK_ROWS: usize = 16_384;
 
 /// Magic bytes of a saved DNA index.
 pub const MAGIC: &[u8; 8] = b"CGIMDNA\0";
@@ -79,10 +79,14 @@ pub struct KinshipHit {
 pub struct DnaIndex {
     ids: StrColumnBuilder,
     codes: AlleleCodes,
-    rows: Vec<u8>,
+    /// The compact rows, held transposed in blocks of 64 for the scan (see `scan.rs`).
+    scan: ScanBlocks,
     ext: Extension,
     identical: HashMap<u64, Vec<u32>>,
     pairs: PairPostings,
+    /// Per slot locus, how many stored allele bytes carry a code below each value (prefix sums over the
+    /// 256 codes): orders a probe's loci by selectivity.
+    code_counts: Vec<[u64; 257]>,
 }
 
 /// Loci pairs keyed for the Prüm / CODIS-high fast path: slots (0,1), (2,3), (4,5), (6,7).
@@ -269,6 +273,8 @@ struct ProbeFilter {
     typed: [u8; ALLELE_BYTES],
     /// 0xFF (both bytes of a slot) where the probe's genotype matches anything the scan could see.
     any: [u8; ALLELE_BYTES],
+    /// The same tests per compared slot for the block kernel, most selective locus first.
+    tests: Vec<SlotTest>,
 }
 
 fn genotype_key(row: &[u8], ext: &Extension) -> u64 {
@@ -321,7 +327,10 @@ impl DnaIndex {
     /// Builds the index from ids and a function producing the profile of each row, in two passes (allele
     /// codes, then rows) without holding all profiles at once: the path for tens of millions of profiles
     /// coming from genotype arrays.
-    pub fn build_with(ids: StrColumnBuilder, profile_at: impl Fn(usize) -> Profile) -> MatchResult<DnaIndex> {
+    ///
+    /// Both passes run in parallel over chunks of profiles; the result is the same as a serial build
+    /// (each chunk's extension entries are appended in chunk order and its rows' pointers shifted).
+    pub fn build_with(ids: StrColumnBuilder, profile_at: impl Fn(usize) -> Profile + Sync) -> MatchResult<DnaIndex> {
         let n = ids.len();
         if u32::try_from(n).is_err() {
             return Err(MatchError::invalid("a DNA index holds at most 4 294 967 295 profiles"));
@@ -339,10 +348,35 @@ impl DnaIndex {
             }
         }
         let codes = AlleleCodes::build_with(n, &profile_at);
+        let mut rows = vec![0_u8; n * ROW_BYTES];
+        let parts: Vec<MatchResult<Extension>> = rows
+            .par_chunks_mut(BUILD_CHUNK_ROWS * ROW_BYTES)
+            .enumerate()
+            .map(|(c, out)| {
+                let mut ext = Extension::new();
+                for (k, row) in out.chunks_exact_mut(ROW_BYTES).enumerate() {
+                    row.copy_from_slice(&encode_row(&profile_at(c * BUILD_CHUNK_ROWS + k), &codes, &mut ext)?);
+                }
+                Ok(ext)
+            })
+            .collect();
+        let too_many = || MatchError::invalid("more than 4 billion extension entries in one index");
         let mut ext = Extension::new();
-        let mut rows = Vec::with_capacity(n * ROW_BYTES);
-        for i in 0..n {
-            rows.extend_from_slice(&encode_row(&profile_at(i), &codes, &mut ext)?);
+        for (c, part) in parts.into_iter().enumerate() {
+            let part = part?;
+            let entries = u32::try_from(ext.len()).map_err(|_| too_many())?;
+            let alleles = u32::try_from(ext.alleles.len()).map_err(|_| too_many())?;
+            if let (true, Some(out)) = (entries > 0, rows.chunks_mut(BUILD_CHUNK_ROWS * ROW_BYTES).nth(c)) {
+                for row in out.chunks_exact_mut(ROW_BYTES) {
+                    let first = u32::from_le_bytes([row[52], row[53], row[54], row[55]]);
+                    row[52..56].copy_from_slice(&first.checked_add(entries).ok_or_else(too_many)?.to_le_bytes());
+                }
+            }
+            ext.locus.extend_from_slice(&part.locus);
+            for s in part.start.iter().skip(1) {
+                ext.start.push(s.checked_add(alleles).ok_or_else(too_many)?);
+            }
+            ext.alleles.extend_from_slice(&part.alleles);
         }
         Ok(DnaIndex::assemble(ids, codes, rows, ext))
     }
@@ -353,17 +387,34 @@ impl DnaIndex {
             identical.entry(genotype_key(row, &ext)).or_default().push(i as u32);
         }
         let pairs = PairPostings::build(&codes, &rows);
-        DnaIndex { ids, codes, rows, ext, identical, pairs }
+        let mut code_counts = vec![[0_u64; 257]; SLOT_LOCI];
+        for row in rows.chunks_exact(ROW_BYTES) {
+            for (byte, &code) in row[..ALLELE_BYTES].iter().enumerate() {
+                code_counts[byte / 2][usize::from(code) + 1] += 1;
+            }
+        }
+        for counts in &mut code_counts {
+            for c in 1..counts.len() {
+                counts[c] += counts[c - 1];
+            }
+        }
+        let scan = ScanBlocks::from_rows(&rows);
+        DnaIndex { ids, codes, scan, ext, identical, pairs, code_counts }
     }
 
     /// Number of profiles.
     pub fn len(&self) -> usize {
-        self.rows.len() / ROW_BYTES
+        self.scan.len()
     }
 
     /// True when the index holds no profile.
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.scan.len() == 0
+    }
+
+    /// The compact row of a profile (`None` past the end).
+    fn row(&self, row: usize) -> Option<[u8; ROW_BYTES]> {
+        self.scan.row(row)
     }
 
     /// Id of the profile in `row` (empty for a row past the end).
@@ -381,12 +432,13 @@ impl DnaIndex {
 
     /// The stored profile of a row (decoded from the compact layout).
     pub fn profile(&self, row: usize) -> Option<Profile> {
-        decode_row(self.rows.get(row * ROW_BYTES..(row + 1) * ROW_BYTES)?, &self.codes, &self.ext)
+        decode_row(&self.row(row)?, &self.codes, &self.ext)
     }
 
-    /// Bytes of the scanned layout (rows only), for bandwidth figures.
+    /// Bytes of the scanned layout (allele blocks and row headers, 64 per profile): the most a scan reads,
+    /// for bandwidth figures.
     pub fn scan_bytes(&self) -> usize {
-        self.rows.len()
+        self.scan.bytes()
     }
 
     fn probe_filter(&self, probe: &Profile, rules: &MatchRules) -> ProbeFilter {
@@ -398,6 +450,7 @@ impl DnaIndex {
             any: [0; ALLELE_BYTES],
             free_lo: [0; ALLELE_BYTES],
             free_width: [0; ALLELE_BYTES],
+            tests: Vec::new(),
         };
         if rules.stringency == Stringency::Prum {
             // Off-ladder designations are wildcards under Prüm; they sort last, as one code range.
@@ -446,7 +499,45 @@ impl DnaIndex {
                 }
             }
         }
+        f.tests = self.slot_tests(&f);
         f
+    }
+
+    /// The block kernel's per-slot tests of a probe filter, ordered so that the loci a random stored
+    /// profile most likely fails come first (estimated from the stored code counts: the share of stored
+    /// alleles that are free or among the probe's). The order only changes speed, never the result.
+    fn slot_tests(&self, f: &ProbeFilter) -> Vec<SlotTest> {
+        let mut tests: Vec<(f64, SlotTest)> = (0..SLOT_LOCI)
+            .filter(|&slot| f.typed[2 * slot] != 0 && f.any[2 * slot] == 0)
+            .map(|slot| {
+                let b = 2 * slot;
+                let free_from =
+                    if f.free_lo[b] >= FIRST_CODE { f.free_lo[b] - FIRST_CODE } else { SlotTest::NO_FREE_RANGE };
+                let t = SlotTest {
+                    slot: slot as u8,
+                    lo: [0, 1, 2, 3].map(|k| f.lo[k][b]),
+                    width: [0, 1, 2, 3].map(|k| f.width[k][b]),
+                    free_from,
+                };
+                // Stored alleles in the probe's code ranges or free (codes 0–2, the Prüm off-ladder range).
+                let cum = &self.code_counts[slot];
+                let between = |lo: usize, hi: usize| cum[hi.min(256)] - cum[lo.min(hi).min(256)];
+                let mut passing = between(0, usize::from(FIRST_CODE));
+                if free_from != SlotTest::NO_FREE_RANGE {
+                    passing += between(usize::from(free_from) + usize::from(FIRST_CODE), 256);
+                }
+                let mut ranges: Vec<(u8, u8)> =
+                    (0..f.alleles).map(|k| (t.lo[k], t.width[k])).filter(|&(lo, _)| lo >= FIRST_CODE).collect();
+                ranges.sort_unstable();
+                ranges.dedup();
+                for (lo, width) in ranges {
+                    passing += between(usize::from(lo), usize::from(lo) + usize::from(width) + 1);
+                }
+                (passing as f64 / cum[256].max(1) as f64, t)
+            })
+            .collect();
+        tests.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.slot.cmp(&b.1.slot)));
+        tests.into_iter().map(|(_, t)| t).collect()
     }
 
     /// One 16-byte block (8 slot loci) of the scan test: (loci that certainly fail, loci that may match).
@@ -525,45 +616,35 @@ impl DnaIndex {
         }
     }
 
-    /// Scans consecutive rows for one probe, appending `(probe, row)` for each candidate.
-    fn scan_rows<const S: u8, const K: usize>(
-        block: &[u8],
-        f: &ProbeFilter,
-        max_fail: u32,
-        min_loci: u32,
-        probe: u32,
+    /// Runs the group kernel of every probe over one group of rows (it stays in L2 while the probes of a
+    /// batch pass over it), then the row test on each survivor.
+    fn scan_group<const S: u8>(
+        &self,
         first: usize,
-        out: &mut Vec<(u32, u32)>,
-    ) {
-        for (k, row) in block.chunks_exact(ROW_BYTES).enumerate() {
-            if Self::candidate::<S, K>(row, f, max_fail, min_loci) {
-                out.push((probe, (first + k) as u32));
-            }
-        }
-    }
-
-    fn scan_chunk<const S: u8>(
-        first_row: usize,
-        chunk: &[u8],
+        group: &[u8],
         filters: &[ProbeFilter],
         rules: &MatchRules,
         out: &mut Vec<(u32, u32)>,
     ) {
         let max_fail = rules.max_mismatches;
-        for (b, block) in chunk.chunks(BLOCK_ROWS * ROW_BYTES).enumerate() {
-            for (p, f) in filters.iter().enumerate() {
-                // The kernel choice is hoisted out of the row loop so each loop is one monomorphic kernel.
-                let first = first_row + b * BLOCK_ROWS;
-                if f.alleles <= 2 {
-                    Self::scan_rows::<S, 2>(block, f, max_fail, rules.min_loci, p as u32, first, out);
-                } else {
-                    Self::scan_rows::<S, FILTER_ALLELES>(block, f, max_fail, rules.min_loci, p as u32, first, out);
+        let kernel_max = u8::try_from(max_fail).unwrap_or(u8::MAX);
+        for (p, f) in filters.iter().enumerate() {
+            let found = |k: usize| {
+                // Padding profiles past the last one have no row.
+                let Some(row) = self.row(first + k) else { return };
+                if Self::test_row::<S>(&row, f, max_fail, rules.min_loci) {
+                    out.push((p as u32, (first + k) as u32));
                 }
+            };
+            if f.alleles <= 2 {
+                scan::group_survivors::<S, 2>(group, &f.tests, kernel_max, found);
+            } else {
+                scan::group_survivors::<S, FILTER_ALLELES>(group, &f.tests, kernel_max, found);
             }
         }
     }
 
-    /// Rows that pass the scan for each probe, as `(probe, row)` pairs in row-chunk order.
+    /// Rows that pass the scan for each probe, as `(probe, row)` pairs in group order.
     fn candidates(&self, filters: &[ProbeFilter], rules: &MatchRules) -> Vec<(u32, u32)> {
         let s = match rules.stringency {
             Stringency::Prum => 0,
@@ -571,17 +652,18 @@ impl DnaIndex {
             Stringency::Moderate => 2,
             Stringency::Low => 3,
         };
-        self.rows
-            .par_chunks(CHUNK_ROWS * ROW_BYTES)
+        self.scan
+            .groups()
+            .par_chunks(GROUP_BYTES)
             .enumerate()
-            .map(|(c, chunk)| {
+            .map(|(g, group)| {
                 let mut out = Vec::new();
-                let first = c * CHUNK_ROWS;
+                let first = g * GROUP_ROWS;
                 match s {
-                    0 => Self::scan_chunk::<0>(first, chunk, filters, rules, &mut out),
-                    1 => Self::scan_chunk::<1>(first, chunk, filters, rules, &mut out),
-                    2 => Self::scan_chunk::<2>(first, chunk, filters, rules, &mut out),
-                    _ => Self::scan_chunk::<3>(first, chunk, filters, rules, &mut out),
+                    0 => self.scan_group::<0>(first, group, filters, rules, &mut out),
+                    1 => self.scan_group::<1>(first, group, filters, rules, &mut out),
+                    2 => self.scan_group::<2>(first, group, filters, rules, &mut out),
+                    _ => self.scan_group::<3>(first, group, filters, rules, &mut out),
                 }
                 out
             })
@@ -615,11 +697,23 @@ impl DnaIndex {
             .flat_map_iter(|(p, rows)| {
                 let f = &filters[p];
                 rows.iter().flatten().filter_map(move |&r| {
-                    let row = self.rows.get(r as usize * ROW_BYTES..(r as usize + 1) * ROW_BYTES)?;
+                    let r_us = r as usize;
+                    // The column-wise early-exit test first: most posting candidates fail it in a few loci.
+                    let kernel_max = u8::try_from(max_fail).unwrap_or(u8::MAX);
+                    let may = match (prum, f.alleles <= 2) {
+                        (true, true) => self.scan.may_match::<0, 2>(r_us, &f.tests, kernel_max),
+                        (true, false) => self.scan.may_match::<0, FILTER_ALLELES>(r_us, &f.tests, kernel_max),
+                        (false, true) => self.scan.may_match::<1, 2>(r_us, &f.tests, kernel_max),
+                        (false, false) => self.scan.may_match::<1, FILTER_ALLELES>(r_us, &f.tests, kernel_max),
+                    };
+                    if !may {
+                        return None;
+                    }
+                    let row = self.row(r_us)?;
                     let keep = if prum {
-                        Self::test_row::<0>(row, f, max_fail, rules.min_loci)
+                        Self::test_row::<0>(&row, f, max_fail, rules.min_loci)
                     } else {
-                        Self::test_row::<1>(row, f, max_fail, rules.min_loci)
+                        Self::test_row::<1>(&row, f, max_fail, rules.min_loci)
                     };
                     keep.then_some((p as u32, r))
                 })
@@ -706,38 +800,46 @@ impl DnaIndex {
         Ok(out)
     }
 
-    /// Familial search: for each probe the `top_k` profiles with the highest kinship index for
-    /// `relationship`, at least `min_ki`; in probe order, then KI descending, then profile id.
+    /// Familial search: for each probe the `top_k` profiles with the highest kinship index under `model`
+    /// (a [`KinshipModel`] or a bare [`Relationship`] with the default θ and mutation rate), at least
+    /// `min_ki`; in probe order, then KI descending, then profile id.
+    ///
+    /// Per probe, the index of every pair of stored codes at each slot locus is computed once (a table of
+    /// at most 256 × 256 entries per locus), so the pass over the profiles is table look-ups on the scan
+    /// groups, multiplied in f64; loci in the extension are evaluated directly.
     pub fn familial_search(
         &self,
         probes: &[Profile],
-        relationship: Relationship,
+        model: impl Into<KinshipModel>,
         frequencies: &AlleleFrequencies,
         top_k: usize,
         min_ki: f64,
     ) -> MatchResult<Vec<KinshipHit>> {
+        let model = model.into().validate()?;
         if top_k == 0 || top_k > 100_000 {
             return Err(MatchError::invalid(format!("top_k must be between 1 and 100000, got {top_k}")));
         }
         if !min_ki.is_finite() || min_ki < 0.0 {
             return Err(MatchError::invalid(format!("min_ki must be a finite number ≥ 0, got {min_ki}")));
         }
+        let freq_of_code: Vec<Option<Vec<f64>>> = (0..SLOT_LOCI)
+            .map(|slot| {
+                let locus = slot as LocusId;
+                frequencies.floor(locus)?;
+                let list = self.codes.designations.get(slot)?;
+                Some(list.iter().map(|a| frequencies.frequency(locus, *a).unwrap_or(1.0)).collect())
+            })
+            .collect();
         let mut out = Vec::new();
         for (p, probe) in probes.iter().enumerate() {
-            let table = self.kinship_tables(probe, frequencies);
+            let tables = self.kinship_tables(probe, frequencies, &freq_of_code, &model);
             let mut found: Vec<(f64, u32, u32)> = self
-                .rows
-                .par_chunks(CHUNK_ROWS * ROW_BYTES)
+                .scan
+                .groups()
+                .par_chunks(GROUP_BYTES)
                 .enumerate()
-                .map(|(c, chunk)| {
-                    let mut local: Vec<(f64, u32, u32)> = Vec::new();
-                    for (k, row) in chunk.chunks_exact(ROW_BYTES).enumerate() {
-                        let r = (c * CHUNK_ROWS + k) as u32;
-                        let (ki, used) = self.row_ki(row, probe, &table, relationship, frequencies);
-                        if used > 0 && ki >= min_ki {
-                            local.push((ki, r, used));
-                        }
-                    }
+                .map(|(g, group)| {
+                    let mut local = self.group_ki(g * GROUP_ROWS, group, probe, &tables, &model, frequencies, min_ki);
                     self.keep_top(&mut local, top_k);
                     local
                 })
@@ -760,92 +862,117 @@ impl DnaIndex {
         v.truncate(k);
     }
 
-    /// Per slot locus: the probe's two codes-independent alleles and each code's frequency.
-    fn kinship_tables(&self, probe: &Profile, freqs: &AlleleFrequencies) -> Vec<Option<KinLocus>> {
+    /// Per slot locus the probe can be evaluated at: the kinship index of the probe's genotype against
+    /// every pair of stored codes, indexed by `code_a · 256 + code_b`; 1.0 where a code is untyped, a
+    /// wildcard or in the extension (such a locus is not used).
+    fn kinship_tables(
+        &self,
+        probe: &Profile,
+        freqs: &AlleleFrequencies,
+        freq_of_code: &[Option<Vec<f64>>],
+        model: &KinshipModel,
+    ) -> Vec<(usize, Vec<f64>)> {
         (0..SLOT_LOCI)
-            .map(|slot| {
+            .filter_map(|slot| {
                 let locus = slot as LocusId;
                 let alleles = probe.alleles(locus)?;
                 if alleles.len() > 2 || alleles.iter().any(|a| a.is_wildcard()) {
                     return None;
                 }
-                freqs.floor(locus)?;
+                let code_freqs = freq_of_code.get(slot)?.as_ref()?;
                 let (a, b) = (alleles[0], *alleles.last().unwrap_or(&alleles[0]));
+                let probe_pair = (a.min(b), a.max(b));
+                let (pa, pb) = (freqs.frequency(locus, probe_pair.0)?, freqs.frequency(locus, probe_pair.1)?);
                 let list = self.codes.designations.get(slot)?;
-                let freq_of_code: Vec<f64> = list.iter().map(|x| freqs.frequency(locus, *x).unwrap_or(1.0)).collect();
-                Some(KinLocus {
-                    probe: (a.min(b), a.max(b)),
-                    freq_of_code,
-                    pa: freqs.frequency(locus, a)?,
-                    pb: freqs.frequency(locus, b)?,
-                })
+                let mut table = vec![1.0_f64; (usize::from(FIRST_CODE) + list.len()) * 256];
+                for (i, (&c, &fc)) in list.iter().zip(code_freqs).enumerate() {
+                    for (j, (&d, &fd)) in list.iter().zip(code_freqs).enumerate() {
+                        let f = |x: Allele| {
+                            if x == probe_pair.0 {
+                                pa
+                            } else if x == probe_pair.1 {
+                                pb
+                            } else if x == c {
+                                fc
+                            } else {
+                                fd
+                            }
+                        };
+                        let ki = kinship::genotype_ki(probe_pair, (c.min(d), c.max(d)), f, model);
+                        table[(i + usize::from(FIRST_CODE)) * 256 + j + usize::from(FIRST_CODE)] = ki;
+                    }
+                }
+                Some((slot, table))
             })
             .collect()
     }
 
-    fn row_ki(
+    /// Kinship index and loci used of every profile of one scan group, as `(ki, row, used)` for those with
+    /// at least one locus used and `ki ≥ min_ki`.
+    #[allow(clippy::too_many_arguments)]
+    fn group_ki(
         &self,
-        row: &[u8],
+        first: usize,
+        group: &[u8],
         probe: &Profile,
-        table: &[Option<KinLocus>],
-        rel: Relationship,
+        tables: &[(usize, Vec<f64>)],
+        model: &KinshipModel,
         freqs: &AlleleFrequencies,
-    ) -> (f64, u32) {
-        let (k0, k1, k2) = rel.k();
-        let mut ki = 1.0;
-        let mut used = 0;
-        for (slot, t) in table.iter().enumerate() {
-            let Some(t) = t else { continue };
-            let (c, d) = (row[2 * slot], row[2 * slot + 1]);
-            if c < FIRST_CODE || d < FIRST_CODE {
+        min_ki: f64,
+    ) -> Vec<(f64, u32, u32)> {
+        let rows = self.len().saturating_sub(first).min(GROUP_ROWS);
+        let mut ki = vec![1.0_f64; rows];
+        let mut used = vec![0_u32; rows];
+        for (slot, table) in tables {
+            let base = 2 * slot * GROUP_ROWS;
+            let (Some(a), Some(b)) =
+                (group.get(base..base + rows), group.get(base + GROUP_ROWS..base + GROUP_ROWS + rows))
+            else {
+                continue;
+            };
+            for (j, (&c, &d)) in a.iter().zip(b).enumerate() {
+                // Codes below FIRST_CODE (untyped, wildcard, in the extension) leave the locus out.
+                ki[j] *= table.get(usize::from(c) * 256 + usize::from(d)).copied().unwrap_or(1.0);
+                used[j] += u32::from(c >= FIRST_CODE && d >= FIRST_CODE);
+            }
+        }
+        let mut out = Vec::new();
+        for j in 0..rows {
+            let r = first + j;
+            let (mut k, mut u) = (ki[j], used[j]);
+            // Only rows with extension entries are gathered whole (a gather touches 48 cache lines).
+            let extended = self.scan.head(r).is_some_and(|h| h[0] & FLAG_EXTENDED != 0);
+            if let Some(row) = extended.then(|| self.row(r)).flatten() {
+                let (ek, eu) = self.extension_ki(&row, probe, model, freqs);
+                k *= ek;
+                u += eu;
+            }
+            if u > 0 && k >= min_ki {
+                out.push((k, r as u32, u));
+            }
+        }
+        out
+    }
+
+    /// Kinship index over the loci a row keeps in the extension (loci outside the slots; mixture loci are
+    /// left out, kinship is not defined for them).
+    fn extension_ki(&self, row: &[u8], probe: &Profile, model: &KinshipModel, freqs: &AlleleFrequencies) -> (f64, u32) {
+        let (mut ki, mut used) = (1.0, 0);
+        let first = u32::from_le_bytes([row[52], row[53], row[54], row[55]]) as usize;
+        let count = usize::from(u16::from_le_bytes([row[56], row[57]]));
+        for i in first..first + count {
+            let Some((locus, alleles)) = self.ext.entry(i) else { continue };
+            if usize::from(locus) < SLOT_LOCI && row.get(2 * usize::from(locus)) == Some(&CODE_EXTENDED) {
                 continue;
             }
-            let (Some(ac), Some(ad)) = (
-                self.codes.designations[slot].get(usize::from(c - FIRST_CODE)),
-                self.codes.designations[slot].get(usize::from(d - FIRST_CODE)),
-            ) else {
-                continue;
-            };
-            let f = |x: Allele| {
-                if x == t.probe.0 {
-                    t.pa
-                } else if x == t.probe.1 {
-                    t.pb
-                } else if x == *ac {
-                    t.freq_of_code[usize::from(c - FIRST_CODE)]
-                } else {
-                    t.freq_of_code[usize::from(d - FIRST_CODE)]
-                }
-            };
-            let (x, y) = kinship::x_and_y(t.probe, ((*ac).min(*ad), (*ac).max(*ad)), f);
-            ki *= k0 + k1 * x + k2 * y;
-            used += 1;
-        }
-        if row[48] & FLAG_EXTENDED != 0 {
-            let first = u32::from_le_bytes([row[52], row[53], row[54], row[55]]) as usize;
-            let count = usize::from(u16::from_le_bytes([row[56], row[57]]));
-            for i in first..first + count {
-                let Some((locus, alleles)) = self.ext.entry(i) else { continue };
-                if usize::from(locus) < SLOT_LOCI && row[2 * usize::from(locus)] == CODE_EXTENDED {
-                    // A mixture locus: kinship is not defined for it.
-                    continue;
-                }
-                let Some(p) = probe.alleles(locus) else { continue };
-                if let Some(k) = kinship::locus_ki(locus, p, alleles, rel, freqs) {
-                    ki *= k;
-                    used += 1;
-                }
+            let Some(p) = probe.alleles(locus) else { continue };
+            if let Some(k) = kinship::locus_ki(locus, p, alleles, model, freqs) {
+                ki *= k;
+                used += 1;
             }
         }
         (ki, used)
     }
-}
-
-struct KinLocus {
-    probe: (Allele, Allele),
-    freq_of_code: Vec<f64>,
-    pa: f64,
-    pb: f64,
 }
 
 /// RMP of a hit: the reference genotype (the probe's where the reference cannot be evaluated) over the
@@ -937,7 +1064,7 @@ impl DnaIndex {
     /// Serialises the index: header (magic, format version, crate version, payload length, checksum) then
     /// the payload (ids, allele codes, rows, extension).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut p = Vec::with_capacity(self.rows.len() + self.ids.data.len() + 1024);
+        let mut p = Vec::with_capacity(self.len() * ROW_BYTES + self.ids.data.len() + 1024);
         let n = self.len() as u64;
         p.extend_from_slice(&n.to_le_bytes());
         for o in &self.ids.offsets {
@@ -952,7 +1079,9 @@ impl DnaIndex {
                 p.extend_from_slice(&a.to_bits().to_le_bytes());
             }
         }
-        p.extend_from_slice(&self.rows);
+        for r in 0..self.len() {
+            p.extend_from_slice(&self.row(r).unwrap_or([0; ROW_BYTES]));
+        }
         p.extend_from_slice(&(self.ext.len() as u64).to_le_bytes());
         p.extend_from_slice(&self.ext.locus);
         for s in &self.ext.start {
@@ -1115,7 +1244,7 @@ mod tests {
         let p = Profile::new(ProfileKind::Reference, [(th01, vec![Allele::Repeat(60), Allele::Repeat(93)])]);
         let mut index = DnaIndex::build(&["a".to_owned()], &[p]).unwrap();
         let slot = usize::from(th01);
-        index.rows[2 * slot] = CODE_EXTENDED;
+        index.scan.set_code(0, 2 * slot, CODE_EXTENDED);
         let err = DnaIndex::from_bytes(&index.to_bytes()).unwrap_err();
         assert!(matches!(err, MatchError::IndexFile(m) if m.contains("out of range")));
     }

@@ -12,6 +12,7 @@ pub mod kinship;
 pub mod loci;
 pub mod profile;
 pub mod rules;
+mod scan;
 pub mod stats;
 
 pub use index::{DnaIndex, Hit, KinshipHit};
