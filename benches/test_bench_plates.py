@@ -167,6 +167,9 @@ def test_accuracy_false_hits_and_lookalike_recall(benchmark: Any, bench_scale: s
     keys = normalize_plates(swapped["plate"])["plate_key"].str.len_chars()
     long_enough = swapped.filter(keys >= 5)
     found_long = found.join(long_enough.select("read_id"), on="read_id", how="semi")
+    # Short plates get ocr hits within max_ocr_short=1 (one look-alike swap), so they are found too.
+    short = swapped.filter(keys < 5)
+    found_short = found.join(short.select("read_id"), on="read_id", how="semi")
     benchmark.extra_info.update(
         alerts=len(idx),
         reads=unrelated.height,
@@ -175,6 +178,7 @@ def test_accuracy_false_hits_and_lookalike_recall(benchmark: Any, bench_scale: s
         random_reads_with_ocr_hit=round(false_fuzzy, 5),
         lookalike_recall=round(found.height / swapped.height, 5),
         lookalike_recall_plates_ge_5=round(found_long.height / max(long_enough.height, 1), 5),
+        lookalike_recall_plates_lt_5=round(found_short.height / max(short.height, 1), 5),
     )
     # Gated accuracy figures (benches/README.md): bounds per scale in benches/floors.toml.
     benchmark.extra_info.update(
@@ -187,3 +191,4 @@ def test_accuracy_false_hits_and_lookalike_recall(benchmark: Any, bench_scale: s
         better={"recall_plates_ge_5": "higher"},
     )
     assert found_long.height == long_enough.height  # every look-alike read of a fuzzy-length plate is found
+    assert found_short.height == short.height  # and of a short plate (one swap is within max_ocr_short)

@@ -71,6 +71,19 @@ def test_kinds_ocr_edit_wildcard_and_order() -> None:
     assert index.match(_reads("1ABC12"), at=IN_2025).height == 0
 
 
+def test_short_plates_get_one_lookalike_swap_and_no_edits() -> None:
+    # A German plate of three characters (B A 1): below min_fuzzy_length=5, so only the narrow ocr kind applies.
+    index = PlateIndex(pl.DataFrame({"alert_id": ["s1"], "plate": ["B A 1"]}))
+    assert index.match(_reads("8A1"), max_edits=1)["match_kind"].to_list() == ["ocr"]
+    assert index.match(_reads("8AI")).height == 0  # two swaps: beyond max_ocr_short=1
+    assert index.match(_reads("8AI"), max_ocr_short=2).height == 1
+    assert index.match(_reads("8A1"), max_ocr_short=0).height == 0  # the former behaviour
+    assert index.match(_reads("8A1"), max_ocr=0).height == 0  # max_ocr caps it
+    assert index.match(_reads("BA12"), max_edits=2).height == 0  # no edits on short plates
+    with pytest.raises(cgi_match.InvalidInputError, match="max_ocr_short"):
+        index.match(_reads("8A1"), max_ocr_short=-1)
+
+
 def test_country_policies() -> None:
     index = PlateIndex(ALERTS)
     reads = _reads("1ABC123", "1ABC123", "1ABC123", country=["BE", "NL", None])
@@ -202,9 +215,11 @@ def _reference(
             fuzzy = min(len(rk), len(ak)) >= 5
             subs = sum(x != y for x, y in zip(rk, ak, strict=False))
             same = len(rk) == len(ak) and all(_fold(x) == _fold(y) for x, y in zip(rk, ak, strict=True))
+            # Short plates keep a narrow ocr kind: at most one look-alike swap (max_ocr_short=1), no edits.
+            ocr_limit = max_ocr if fuzzy else min(max_ocr, 1)
             if rk == ak:
                 found.append((1.0, alert_id, "exact"))
-            elif fuzzy and same and max_ocr > 0 and subs <= max_ocr:
+            elif same and ocr_limit > 0 and subs <= ocr_limit:
                 found.append((1 - subs * 0.5 / longer, alert_id, "ocr"))
             elif fuzzy and max_edits and _weighted(rk, ak) <= max_edits:
                 found.append((1 - _weighted(rk, ak) / longer, alert_id, "edit"))

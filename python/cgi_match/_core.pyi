@@ -47,6 +47,7 @@ class PlateIndex:
         max_ocr: int = 2,
         max_edits: int = 0,
         min_fuzzy_length: int = 5,
+        max_ocr_short: int = 1,
         country_policy: str = "lenient",
         at: int = 0,
     ) -> tuple[

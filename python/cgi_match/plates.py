@@ -338,6 +338,7 @@ class PlateIndex:
         max_ocr: int = 2,
         max_edits: int = 0,
         min_fuzzy_length: int = 5,
+        max_ocr_short: int = 1,
         country_policy: str = "lenient",
         at: dt.datetime | dt.date | int | None = None,
     ) -> pl.DataFrame:
@@ -346,7 +347,9 @@ class PlateIndex:
         Columns ``read_id, alert_id, read_plate, alert_plate, match_kind, distance, score`` then the alerts'
         pass-through columns; ordered by read, score descending, alert id. ``distance`` is the weighted edit
         distance (0.5 per look-alike swap, 1 per other edit); ``score`` is ``1 - distance / length`` (for
-        wildcards: the share of the plate fixed by the pattern). Reads without ``seen_at`` are checked against
+        wildcards: the share of the plate fixed by the pattern). Plates shorter than ``min_fuzzy_length`` get no
+        ``edit`` hits and ``ocr`` hits with at most ``max_ocr_short`` look-alike substitutions (0 = none; the
+        measured trade-off is in the README). Reads without ``seen_at`` are checked against
         alert validity at ``at`` (default: now). Refused reads are left out; see :meth:`match_with_rejects`.
         """
         return self.match_with_rejects(
@@ -354,6 +357,7 @@ class PlateIndex:
             max_ocr=max_ocr,
             max_edits=max_edits,
             min_fuzzy_length=min_fuzzy_length,
+            max_ocr_short=max_ocr_short,
             country_policy=country_policy,
             at=at,
         ).hits
@@ -365,6 +369,7 @@ class PlateIndex:
         max_ocr: int = 2,
         max_edits: int = 0,
         min_fuzzy_length: int = 5,
+        max_ocr_short: int = 1,
         country_policy: str = "lenient",
         at: dt.datetime | dt.date | int | None = None,
     ) -> PlateMatch:
@@ -372,7 +377,12 @@ class PlateIndex:
         table = read_table(reads, "reads")
         if "plate" not in table.columns:
             raise InvalidInputError("reads: missing column plate")
-        for name, value in (("max_ocr", max_ocr), ("max_edits", max_edits), ("min_fuzzy_length", min_fuzzy_length)):
+        for name, value in (
+            ("max_ocr", max_ocr),
+            ("max_edits", max_edits),
+            ("min_fuzzy_length", min_fuzzy_length),
+            ("max_ocr_short", max_ocr_short),
+        ):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InvalidInputError(f"{name} must be a non-negative integer, not {value!r}")
         if country_policy not in COUNTRY_POLICIES:
@@ -387,6 +397,7 @@ class PlateIndex:
             max_ocr=max_ocr,
             max_edits=max_edits,
             min_fuzzy_length=min_fuzzy_length,
+            max_ocr_short=max_ocr_short,
             country_policy=country_policy,
             at=to_micros(at),
         )
@@ -438,6 +449,7 @@ class PlateIndex:
         max_ocr: int = 2,
         max_edits: int = 0,
         min_fuzzy_length: int = 5,
+        max_ocr_short: int = 1,
         country_policy: str = "lenient",
         at: dt.datetime | dt.date | int | None = None,
     ) -> pl.DataFrame:
@@ -458,6 +470,7 @@ class PlateIndex:
             max_ocr=max_ocr,
             max_edits=max_edits,
             min_fuzzy_length=min_fuzzy_length,
+            max_ocr_short=max_ocr_short,
             country_policy=country_policy,
             at=at,
         )

@@ -143,7 +143,7 @@ impl PyPlateIndex {
     /// Matches reads given as Arrow buffers; returns hit columns and one reject code per read (0 = kept).
     /// Runs in chunks with the GIL released, answering Ctrl-C between chunks.
     #[pyo3(signature = (plate, country = None, seen_at = None, *, max_ocr = 2, max_edits = 0,
-                        min_fuzzy_length = 5, country_policy = "lenient", at = 0))]
+                        min_fuzzy_length = 5, max_ocr_short = 1, country_policy = "lenient", at = 0))]
     #[allow(clippy::too_many_arguments)]
     fn match_reads<'py>(
         &self,
@@ -154,12 +154,12 @@ impl PyPlateIndex {
         max_ocr: u32,
         max_edits: u32,
         min_fuzzy_length: usize,
+        max_ocr_short: u32,
         country_policy: &str,
         at: i64,
     ) -> PyResult<HitArrays<'py>> {
-        let opts =
-            MatchOptions::new(max_ocr, max_edits, min_fuzzy_length, CountryPolicy::parse(country_policy).py()?, at)
-                .py()?;
+        let policy = CountryPolicy::parse(country_policy).py()?;
+        let opts = MatchOptions::new(max_ocr, max_edits, min_fuzzy_length, max_ocr_short, policy, at).py()?;
         let plates = str_buffers(plate);
         let countries = country.map(str_buffers);
         let seen = time_buffers(seen_at);

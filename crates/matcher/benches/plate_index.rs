@@ -83,7 +83,7 @@ fn bench(c: &mut Criterion) {
         ReadColumns { plate: StrColumn::new(&reads.offsets, &reads.data, None).unwrap(), country: None, seen_at: None };
     g.throughput(Throughput::Elements(n_reads as u64));
     for (name, ocr, edits) in [("exact", 0, 0), ("default_ocr2", 2, 0), ("ocr2_edit1", 2, 1)] {
-        let opts = MatchOptions::new(ocr, edits, 5, CountryPolicy::Lenient, 0).unwrap();
+        let opts = MatchOptions::new(ocr, edits, 5, 1, CountryPolicy::Lenient, 0).unwrap();
         g.bench_function(format!("match_200k_reads_{name}"), |b| {
             b.iter(|| index.match_reads(&read_cols, 0..n_reads, &opts).unwrap());
         });

@@ -165,7 +165,7 @@ fn plate_match_default(items: usize) {
     let read_cols = ReadColumns { plate: read_plate, country: None, seen_at: None };
     let (Ok(index), Ok(opts)) = (
         PlateIndex::build(&cols, OcrClasses::default(), Vec::new()),
-        MatchOptions::new(2, 0, 5, CountryPolicy::Lenient, 0),
+        MatchOptions::new(2, 0, 5, 1, CountryPolicy::Lenient, 0),
     ) else {
         eprintln!("cannot build the plate index");
         std::process::exit(2)

@@ -40,7 +40,7 @@ from cgi_match.hits import MODALITIES
 
 #: Options each modality accepts in its section, with their defaults (``None``: the matcher's default).
 MODALITY_OPTIONS: dict[str, dict[str, Any]] = {
-    "plates": {"max_ocr": 2, "max_edits": 0, "min_fuzzy_length": 5, "country_policy": "lenient"},
+    "plates": {"max_ocr": 2, "max_edits": 0, "min_fuzzy_length": 5, "max_ocr_short": 1, "country_policy": "lenient"},
     "dna": {"rules": "prum", "min_loci": None, "frequencies": None, "theta": 0.01},
     "fingerprints": {"top_k": 10, "threshold": None, "exhaustive": True, "penetration": 0.05},
 }

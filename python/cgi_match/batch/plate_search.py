@@ -16,7 +16,7 @@ from cgi_match.hits import RAW_HIT_SCHEMA, details_json, empty_raw_hits
 from cgi_match.outputs import REJECTS_SCHEMA, make_rejects
 from cgi_match.plates import normalize_plates
 
-_MATCH_OPTIONS = ("max_ocr", "max_edits", "min_fuzzy_length", "country_policy")
+_MATCH_OPTIONS = ("max_ocr", "max_edits", "min_fuzzy_length", "max_ocr_short", "country_policy")
 
 
 def differing_characters(read_keys: pl.Series, alert_keys: pl.Series) -> pl.Series:

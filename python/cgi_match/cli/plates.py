@@ -70,7 +70,18 @@ def _rejects(input_name: str, frame: pl.DataFrame, id_column: str) -> pl.DataFra
 @click.option("--max-ocr", type=click.IntRange(0, 12), default=2, show_default=True, help="Look-alike swaps for 'ocr'.")
 @click.option("--max-edits", type=click.IntRange(0, 2), default=0, show_default=True, help="Weighted edits for 'edit'.")
 @click.option(
-    "--min-fuzzy-length", type=click.IntRange(0, 12), default=5, show_default=True, help="No ocr/edit below this."
+    "--min-fuzzy-length",
+    type=click.IntRange(0, 12),
+    default=5,
+    show_default=True,
+    help="No edit below this length, ocr only within --max-ocr-short.",
+)
+@click.option(
+    "--max-ocr-short",
+    type=click.IntRange(0, 12),
+    default=1,
+    show_default=True,
+    help="Look-alike swaps for 'ocr' on plates shorter than --min-fuzzy-length.",
 )
 @click.option(
     "--country-policy", type=click.Choice(COUNTRY_POLICIES), default="lenient", show_default=True, help="Countries."
@@ -95,6 +106,7 @@ def plates(
     max_ocr: int,
     max_edits: int,
     min_fuzzy_length: int,
+    max_ocr_short: int,
     country_policy: str,
     at_text: str | None,
     save_index: Path | None,
@@ -112,6 +124,7 @@ def plates(
         "max_ocr": max_ocr,
         "max_edits": max_edits,
         "min_fuzzy_length": min_fuzzy_length,
+        "max_ocr_short": max_ocr_short,
         "country_policy": country_policy,
         "at": at.isoformat(),
     }
@@ -156,6 +169,7 @@ def _run(
                     max_ocr=parameters["max_ocr"],
                     max_edits=parameters["max_edits"],
                     min_fuzzy_length=parameters["min_fuzzy_length"],
+                    max_ocr_short=parameters["max_ocr_short"],
                     country_policy=parameters["country_policy"],
                     at=at,
                 )

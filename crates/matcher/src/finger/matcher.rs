@@ -99,6 +99,7 @@ pub struct Matcher {
     d1_cutoff: f32,
     angle_cutoff: [f32; 2],
     sqrt: Vec<f32>,
+    roots: Box<[f32; mcc::ROOT_TABLE]>,
     has_popcnt: bool,
 }
 
@@ -113,11 +114,46 @@ impl Default for Matcher {
 struct Scratch {
     pairs: Vec<u64>,
     ends: Vec<PairEnds>,
-    rho: Vec<f32>,
+    soa: [Vec<f32>; 5],
+    near: Vec<(f32, f32)>,
+    candidates: Vec<u32>,
+    row_links: Vec<(u32, f32)>,
+    rows: Vec<(u32, u32, u32)>,
+    links: Vec<Link>,
     initial: Vec<f32>,
     lambda: Vec<f32>,
     next: Vec<f32>,
     order: Vec<(f32, usize)>,
+}
+
+/// Writes the keys of the cylinder pairs of non-zero similarity to the front of a buffer that has room for
+/// every cylinder pair (no capacity check per pair, unlike `Vec::push`).
+struct Collector<'a> {
+    buf: &'a mut [u64],
+    len: usize,
+}
+
+impl Collector<'_> {
+    #[inline]
+    fn offer(&mut self, l: f32, rank_a: u8, rank_b: u8) {
+        if l <= 0.0 {
+            return;
+        }
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = pair_key(l, rank_a, rank_b);
+            self.len += 1;
+        }
+    }
+}
+
+/// A non-negligible compatibility ρ(to, from) between two selected pairs, pre-multiplied by the relaxation's
+/// spread factor (1 − w_R) / (n_R − 1). Links with `to` < `from` are kept per row (`to` implied), the others
+/// in a list of their own whose consecutive entries update different pairs.
+#[derive(Debug, Clone, Copy)]
+struct Link {
+    to: u32,
+    from: u32,
+    weight: f32,
 }
 
 /// The two minutiae of a selected pair and the rotation that maps one onto the other (θ_a − θ_b).
@@ -149,7 +185,19 @@ impl Matcher {
         let has_popcnt = is_x86_feature_detected!("popcnt");
         #[cfg(not(target_arch = "x86_64"))]
         let has_popcnt = false;
-        Matcher { params, consolidation, layout, min_common_cells, rho, d1_cutoff, angle_cutoff, sqrt, has_popcnt }
+        let roots = mcc::root_table();
+        Matcher {
+            params,
+            consolidation,
+            layout,
+            min_common_cells,
+            rho,
+            d1_cutoff,
+            angle_cutoff,
+            sqrt,
+            roots,
+            has_popcnt,
+        }
     }
 
     /// The cylinder parameters in use.
@@ -199,39 +247,45 @@ impl Matcher {
     }
 
     /// Fills `out` with the keys of every cylinder pair of non-zero similarity (the matrix Γ of the paper).
-    fn local_similarities(&self, a: &PreparedTemplate, b: &PreparedTemplate, out: &mut Vec<u64>) {
-        out.clear();
+    /// Returns how many keys it wrote to the front of `out`.
+    fn local_similarities(&self, a: &PreparedTemplate, b: &PreparedTemplate, out: &mut Vec<u64>) -> usize {
+        // Room for every cylinder pair; the buffer only grows, so this is a no-op after the first comparisons.
+        let room = a.len() * b.len();
+        if out.len() < room {
+            out.resize(room, 0);
+        }
         #[cfg(target_arch = "x86_64")]
         if self.has_popcnt {
             #[allow(unsafe_code)]
             // SAFETY: `has_popcnt` was set from `is_x86_feature_detected!("popcnt")`: the CPU has the instruction.
             unsafe {
-                self.local_similarities_popcnt(a, b, out);
+                return self.local_similarities_popcnt(a, b, out);
             }
-            return;
         }
-        self.local_similarities_body(a, b, out);
+        self.local_similarities_body(a, b, out)
     }
 
     /// The same loop compiled with the POPCNT instruction (x86-64 baseline lacks it; every CPU since 2008 has it).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "popcnt")]
-    fn local_similarities_popcnt(&self, a: &PreparedTemplate, b: &PreparedTemplate, out: &mut Vec<u64>) {
-        self.local_similarities_body(a, b, out);
+    fn local_similarities_popcnt(&self, a: &PreparedTemplate, b: &PreparedTemplate, out: &mut [u64]) -> usize {
+        self.local_similarities_body(a, b, out)
     }
 
     // Always inlined so the POPCNT copy above really gets its own code generation.
     #[allow(clippy::inline_always)]
     #[inline(always)]
-    fn local_similarities_body(&self, pa: &PreparedTemplate, pb: &PreparedTemplate, out: &mut Vec<u64>) {
+    fn local_similarities_body(&self, pa: &PreparedTemplate, pb: &PreparedTemplate, out: &mut [u64]) -> usize {
         let (a, b) = (&pa.cylinders, &pb.cylinders);
         let (rank_a, rank_b) = (&pa.rank, &pb.rank);
         let delta = self.params.max_rotation;
         let nb = b.len();
-        let first_at_least = |v: f32| b.points.partition_point(|p| p.angle < v);
-        let first_above = |v: f32| b.points.partition_point(|p| p.angle <= v);
+        let mut keep = Collector { buf: out, len: 0 };
+        // The cylinders are sorted by direction, so "how many lie below v" is where v would go. Counting them is
+        // a few dozen branch-free compares; a binary search over so few mispredicts at every step.
+        let first_at_least = |v: f32| b.points.iter().map(|p| usize::from(p.angle < v)).sum::<usize>();
+        let first_above = |v: f32| b.points.iter().map(|p| usize::from(p.angle <= v)).sum::<usize>();
         for (i, point) in a.points.iter().enumerate() {
-            let ia = a.view(i);
             // Cylinders of minutiae turned by more than δ_θ are not compared (paper eq. 14); cylinders are kept
             // sorted by direction, so the ones within ±δ_θ are one or two index ranges.
             let (lo, hi) = (point.angle - delta, point.angle + delta);
@@ -246,25 +300,26 @@ impl Matcher {
             };
             for (start, end) in ranges {
                 let range = start..end.max(start);
-                // The default layout (N_S = 8: 5 bit words, 1 cell word) gets a copy with fixed-size words,
-                // which the compiler unrolls; other layouts take the general loop.
-                if let (5, 1) = (self.layout.words, self.layout.cell_words) {
-                    for j in range {
-                        let l = mcc::similarity_fixed::<5, 1>(ia, b.view(j), self.min_common_cells, &self.sqrt);
-                        if l > 0.0 {
-                            out.push(pair_key(l, rank_a[i], rank_b[j]));
+                let ranks = &rank_b[range.clone()];
+                // The default layout (N_S = 8: 5 bit words, 1 cell word, 12-word records) gets a copy with
+                // fixed-size records, which the compiler unrolls; other layouts take the general loop.
+                if self.layout.words == 5 && self.layout.cell_words == 1 {
+                    if let (Some(rec), Some(others)) = (a.record_as::<12>(i), b.records_as::<12>(range.clone())) {
+                        for (other, &rank) in others.zip(ranks) {
+                            let l = mcc::similarity_record::<5, 1, 12>(rec, other, self.min_common_cells, &self.roots);
+                            keep.offer(l, rank_a[i], rank);
                         }
+                        continue;
                     }
-                } else {
-                    for j in range {
-                        let l = mcc::similarity_with(ia, b.view(j), self.min_common_cells, &self.sqrt);
-                        if l > 0.0 {
-                            out.push(pair_key(l, rank_a[i], rank_b[j]));
-                        }
-                    }
+                }
+                let ia = a.view(i);
+                for (j, &rank) in range.zip(ranks) {
+                    let l = mcc::similarity_with(ia, b.view(j), self.min_common_cells, &self.sqrt);
+                    keep.offer(l, rank_a[i], rank);
                 }
             }
         }
+        keep.len
     }
 
     fn compare_with(&self, a: &PreparedTemplate, b: &PreparedTemplate, s: &mut Scratch) -> f32 {
@@ -273,29 +328,36 @@ impl Matcher {
             return 0.0;
         }
         let (ca, cb) = (&a.cylinders, &b.cylinders);
-        self.local_similarities(a, b, &mut s.pairs);
+        let found = self.local_similarities(a, b, &mut s.pairs);
         // LSS: the n_R = min(n_A, n_B) most similar pairs; the key's total order (similarity descending, then
         // minutia indices) keeps the choice deterministic.
-        let nr = na.min(nb).min(s.pairs.len());
+        let nr = na.min(nb).min(found);
         if nr == 0 {
             return 0.0;
         }
-        if nr < s.pairs.len() {
-            s.pairs.select_nth_unstable(nr - 1);
-            s.pairs.truncate(nr);
-        }
-        s.pairs.sort_unstable();
+        let pairs = &mut s.pairs[..found];
+        let pairs = if nr < found {
+            pairs.select_nth_unstable(nr - 1);
+            &mut pairs[..nr]
+        } else {
+            pairs
+        };
+        pairs.sort_unstable();
         let c = &self.consolidation;
         let np = c.min_np
             + (sigmoid(na.min(nb) as f32, c.mu_p, c.tau_p) * (c.max_np.saturating_sub(c.min_np)) as f32).round()
                 as usize;
 
+        let spread = if nr > 1 { (1.0 - c.w_r) / (nr - 1) as f32 } else { 0.0 };
         // Relaxation (paper eq. 24–27): each pair's similarity is blended with its compatible neighbours'.
-        s.rho.clear();
-        s.rho.resize(nr * nr, 0.0);
+        s.links.clear();
+        s.row_links.clear();
+        s.rows.clear();
+        s.candidates.clear();
+        s.candidates.resize(nr, 0);
         s.lambda.clear();
         s.ends.clear();
-        for &key in &s.pairs {
+        for &key in pairs.iter() {
             let (similarity, ra, rb) = unpack_key(key);
             let (ia, jb) = (usize::from(a.by_rank[ra]), usize::from(b.by_rank[rb]));
             s.lambda.push(similarity);
@@ -306,21 +368,44 @@ impl Matcher {
         // With δ = θ_a − θ_b the rotation a pair implies and turn = heading_a − heading_b of the segments
         // between the two pairs' minutiae: d_2 = |δ_r − δ_k| and d_3(r→k) = |δ_r − turn| (mod 2π). The segments'
         // lengths and their turn are computed here from the minutiae, for the selected pairs only.
+        // The pairs' coordinates and rotations as columns, so the screening of a row below (d_1 and d_2 of every
+        // later pair) runs as straight vector code; only the few pairs that pass it take the scalar path.
+        for (column, field) in s.soa.iter_mut().zip(0..) {
+            column.clear();
+            column.extend(s.ends.iter().map(|e| match field {
+                0 => e.a.x,
+                1 => e.a.y,
+                2 => e.b.x,
+                3 => e.b.y,
+                _ => e.rot,
+            }));
+        }
         for r in 0..nr {
             let e1 = s.ends[r];
-            for k in (r + 1)..nr {
-                let e2 = s.ends[k];
-                let d2 = angle_diff(e1.rot, e2.rot).abs();
-                if d2 > self.angle_cutoff[0] {
-                    continue;
+            let [ax, ay, bx, by, rot] = &s.soa;
+            s.near.clear();
+            s.near.extend(ax.iter().zip(ay).zip(bx).zip(by).zip(rot).skip(r + 1).map(
+                |((((&ax, &ay), &bx), &by), &rot)| {
+                    let (vax, vay, vbx, vby) = (ax - e1.a.x, ay - e1.a.y, bx - e1.b.x, by - e1.b.y);
+                    let d1 = ((vax * vax + vay * vay).sqrt() - (vbx * vbx + vby * vby).sqrt()).abs();
+                    (d1, angle_diff(e1.rot, rot).abs())
+                },
+            ));
+            // Beyond these distance / rotation mismatches Z_1 or Z_2 < 1e-6: the pair of pairs contributes nothing
+            // measurable. Compacted without branching on the data.
+            let mut found = 0;
+            for (k, &(d1, d2)) in s.near.iter().enumerate() {
+                if let Some(slot) = s.candidates.get_mut(found) {
+                    *slot = k as u32;
                 }
+                found += usize::from(d1 <= self.d1_cutoff && d2 <= self.angle_cutoff[0]);
+            }
+            for &offset in &s.candidates[..found] {
+                let later = r + 1 + offset as usize;
+                let (d1, d2) = s.near[offset as usize];
+                let e2 = s.ends[later];
                 let (vax, vay) = (e2.a.x - e1.a.x, e2.a.y - e1.a.y);
                 let (vbx, vby) = (e2.b.x - e1.b.x, e2.b.y - e1.b.y);
-                let d1 = ((vax * vax + vay * vay).sqrt() - (vbx * vbx + vby * vby).sqrt()).abs();
-                // Beyond this distance mismatch Z_1 < 1e-6: the pair of pairs contributes nothing measurable.
-                if d1 > self.d1_cutoff {
-                    continue;
-                }
                 // d_1 and d_2 are symmetric in (r, k); d_3, the angle between a minutia's direction and the
                 // segment to the other pair's minutia, is not, so ρ(r, k) and ρ(k, r) differ in it.
                 let z12 = self.rho[0].eval(d1) * self.rho[1].eval(d2);
@@ -339,23 +424,39 @@ impl Matcher {
                 };
                 let d3 = angle_diff(e1.rot, turn).abs();
                 if d3 <= self.angle_cutoff[1] {
-                    s.rho[r * nr + k] = z12 * self.rho[2].eval(d3);
+                    s.row_links.push((later as u32, spread * z12 * self.rho[2].eval(d3)));
                 }
                 let back = angle_diff(e2.rot, turn_back).abs();
                 if back <= self.angle_cutoff[1] {
-                    s.rho[k * nr + r] = z12 * self.rho[2].eval(back);
+                    s.links.push(Link {
+                        to: later as u32,
+                        from: r as u32,
+                        weight: spread * z12 * self.rho[2].eval(back),
+                    });
                 }
+            }
+            let (start, end) = (s.rows.last().map_or(0, |row| row.2), s.row_links.len() as u32);
+            if end > start {
+                s.rows.push((r as u32, start, end));
             }
         }
         s.initial.clear();
         s.initial.extend_from_slice(&s.lambda);
         s.next.clear();
         s.next.resize(nr, 0.0);
-        let spread = if nr > 1 { (1.0 - c.w_r) / (nr - 1) as f32 } else { 0.0 };
         for _ in 0..c.n_rel {
-            for r in 0..nr {
-                let support = dot(&s.rho[r * nr..(r + 1) * nr], &s.lambda);
-                s.next[r] = c.w_r * s.lambda[r] + spread * support;
+            // ρ is sparse (most pairs of pairs are geometrically incompatible, ρ < 1e-6 is dropped), so the
+            // support Σ_k ρ(r, k)·λ_k is summed over the kept links only.
+            // Rows without links (most of them between impostors) take no loop of their own.
+            for (n, l) in s.next.iter_mut().zip(&s.lambda) {
+                *n = c.w_r * l;
+            }
+            for &(r, start, end) in &s.rows {
+                let row = s.row_links.get(start as usize..end as usize).unwrap_or_default();
+                s.next[r as usize] += row.iter().map(|&(from, w)| w * s.lambda[from as usize]).sum::<f32>();
+            }
+            for link in &s.links {
+                s.next[link.to as usize] += link.weight * s.lambda[link.from as usize];
             }
             std::mem::swap(&mut s.lambda, &mut s.next);
         }
@@ -375,7 +476,8 @@ impl Matcher {
 /// True for a segment too short to have a direction (the same test as [`segment_heading`]).
 #[inline]
 fn is_point(dx: f32, dy: f32) -> bool {
-    dx.abs() < 1e-3 && dy.abs() < 1e-3
+    // `&`, not `&&`: both tests are cheap, and one well-predicted branch beats two.
+    (dx.abs() < 1e-3) & (dy.abs() < 1e-3)
 }
 
 /// atan2(y, x) in [−π, π] with absolute error below 2e-5 rad (tested), without a libm call: the angle is
@@ -471,19 +573,6 @@ pub fn cylinder_ranks(counts: &[u32], dist: &[f32]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&x, &y| counts[y].cmp(&counts[x]).then(spread[x].cmp(&spread[y])).then(x.cmp(&y)));
     order
-}
-
-/// Dot product with eight independent accumulators, so the compiler can keep it in vector registers.
-fn dot(x: &[f32], y: &[f32]) -> f32 {
-    let mut acc = [0.0_f32; 8];
-    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
-    let tail: f32 = xc.remainder().iter().zip(yc.remainder()).map(|(a, b)| a * b).sum();
-    for (a, b) in xc.zip(yc) {
-        for k in 0..8 {
-            acc[k] += a[k] * b[k];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
 }
 
 fn efficiency_order(x: &(f32, usize), y: &(f32, usize)) -> Ordering {

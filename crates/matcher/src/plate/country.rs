@@ -162,11 +162,18 @@ fn is_iso_alpha2(code: &[u8]) -> bool {
 /// text is neither an alpha-2 code nor a vehicle code (the row then goes to rejects).
 #[allow(clippy::result_unit_err)] // the only failure is "not a country"; the caller attaches the reason
 pub fn normalise_country(text: &str) -> Result<Country, ()> {
+    normalise_country_bytes(text.as_bytes())
+}
+
+/// [`normalise_country`] on raw bytes, for hot loops over string columns: every code is ASCII, so any other
+/// byte (including invalid UTF-8) is `Err(())` without a UTF-8 validation pass.
+#[allow(clippy::result_unit_err)] // as normalise_country
+pub fn normalise_country_bytes(text: &[u8]) -> Result<Country, ()> {
     // "D.", "g b", "nl " are seen in exports: drop separators, compare in upper case. No code is longer than
     // three letters, so a fixed buffer avoids an allocation per read.
     let mut buf = [0_u8; 3];
     let mut len = 0_usize;
-    for b in text.bytes().filter(|b| !matches!(b, b' ' | b'.' | b'-' | b'_')) {
+    for &b in text.iter().filter(|b| !matches!(b, b' ' | b'.' | b'-' | b'_')) {
         let slot = buf.get_mut(len).ok_or(())?;
         if !b.is_ascii_alphabetic() {
             return Err(());

@@ -285,24 +285,63 @@ fn fold_chars(text: impl Iterator<Item = char>, keep_wildcards: bool, out: &mut 
     (alnum, chars)
 }
 
-/// The same rules for pure ASCII text, where NFKC, case mapping and look-alike folding reduce to
-/// `to_ascii_uppercase`: most ANPR reads take this path.
-fn normalise_ascii(text: &[u8], keep_wildcards: bool, out: &mut String) -> Result<(), PlateReject> {
-    if text.iter().any(u8::is_ascii_control) {
-        return Err(PlateReject::ControlCharacter);
+/// [`ASCII_TABLE`] entry of a space: dropped, and a text of spaces only is [`PlateReject::Empty`].
+const A_SPACE: u8 = 0;
+/// [`ASCII_TABLE`] entry of other separators and punctuation: dropped.
+const A_DROP: u8 = 1;
+/// [`ASCII_TABLE`] entry of a control character: the text is refused.
+const A_CONTROL: u8 = 2;
+
+/// What [`normalise_ascii`] does with each ASCII byte, in one load: letters map to their upper case, digits
+/// and the wildcards `?` / `*` to themselves, the rest to one of the `A_*` codes above. Built at compile
+/// time from the same rules as the general path (NFKC, case and look-alike folding are the identity on
+/// ASCII apart from case); the proptest `ascii_fast_path_agrees_with_the_unicode_path` checks it.
+const ASCII_TABLE: [u8; 128] = {
+    let mut t = [A_DROP; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_control() {
+            A_CONTROL
+        } else if c == b' ' {
+            A_SPACE
+        } else if c.is_ascii_alphanumeric() || c == b'?' || c == b'*' {
+            c.to_ascii_uppercase()
+        } else {
+            A_DROP
+        };
+        b += 1;
     }
-    let mut alnum = 0_usize;
+    t
+};
+
+/// The same rules for pure ASCII text, where NFKC, case mapping and look-alike folding reduce to
+/// `to_ascii_uppercase`: most ANPR reads take this path. One table load and one branch per byte, in a single
+/// pass (the first version made a separate pass for control characters and tested each byte's class in turn).
+fn normalise_ascii(text: &[u8], keep_wildcards: bool, out: &mut String) -> Result<(), PlateReject> {
+    out.reserve(text.len());
     let mut chars = 0_usize;
+    let mut alnum = 0_usize;
     let mut blank = true;
     for &b in text {
-        blank &= b.is_ascii_whitespace();
-        if b.is_ascii_alphanumeric() {
-            alnum += 1;
-            chars += 1;
-            out.push(char::from(b.to_ascii_uppercase()));
-        } else if keep_wildcards && (b == b'?' || b == b'*') {
-            chars += 1;
-            out.push(char::from(b));
+        let t = ASCII_TABLE[usize::from(b & 0x7F)];
+        match t {
+            A_SPACE => {}
+            A_DROP => blank = false,
+            A_CONTROL => return Err(PlateReject::ControlCharacter),
+            b'?' | b'*' => {
+                blank = false;
+                if keep_wildcards {
+                    chars += 1;
+                    out.push(char::from(t));
+                }
+            }
+            _ => {
+                blank = false;
+                alnum += 1;
+                chars += 1;
+                out.push(char::from(t));
+            }
         }
     }
     if blank {
@@ -315,6 +354,20 @@ fn normalise_ascii(text: &[u8], keep_wildcards: bool, out: &mut String) -> Resul
         return Err(PlateReject::TooLong);
     }
     Ok(())
+}
+
+/// [`normalise_plate_into`] on raw bytes from a string column: ASCII text (nearly every ANPR read) goes
+/// straight to the ASCII path without a separate UTF-8 validation pass.
+///
+/// # Errors
+/// [`PlateReject::NotUtf8`] when the bytes are not UTF-8, else as [`normalise_plate_into`].
+pub fn normalise_plate_bytes_into(bytes: &[u8], keep_wildcards: bool, out: &mut String) -> Result<(), PlateReject> {
+    out.clear();
+    if bytes.is_ascii() {
+        return normalise_ascii(bytes, keep_wildcards, out);
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| PlateReject::NotUtf8)?;
+    normalise_plate_into(text, keep_wildcards, out)
 }
 
 /// Result of normalising a whole column: keys (null where rejected) and a reject code per row (0 = kept).
@@ -453,6 +506,17 @@ mod tests {
             let mut general = String::new();
             let expected = normalise_general(&s, w, &mut general).map(|()| general);
             prop_assert_eq!(normalise_plate(&s, w), expected);
+        }
+
+        #[test]
+        fn bytes_entry_equals_text_entry(b in prop::collection::vec(any::<u8>(), 0..16), w in any::<bool>()) {
+            let mut out = String::new();
+            let got = normalise_plate_bytes_into(&b, w, &mut out).map(|()| out);
+            let expected = match std::str::from_utf8(&b) {
+                Ok(text) => normalise_plate(text, w),
+                Err(_) => Err(PlateReject::NotUtf8),
+            };
+            prop_assert_eq!(got, expected);
         }
 
         #[test]

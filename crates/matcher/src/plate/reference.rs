@@ -116,12 +116,13 @@ pub fn brute_force(alerts: &[Alert], reads: &[Read], classes: &OcrClasses, o: &M
                 (false, false) => {
                     let longer = rk.len().max(ak.len()) as f32;
                     let fuzzy = rk.len() >= o.min_fuzzy_length && ak.len() >= o.min_fuzzy_length;
+                    let ocr_limit = if fuzzy { o.max_ocr } else { o.max_ocr.min(o.max_ocr_short) };
                     let same_len_lookalike = rk.len() == ak.len()
                         && rk.iter().zip(ak.iter()).all(|(&x, &y)| x == y || classes.lookalike(x, y));
                     let subs = rk.iter().zip(ak.iter()).filter(|(x, y)| x != y).count() as u32;
                     if rk == *ak {
                         Some((MatchKind::Exact, 0, 1.0))
-                    } else if fuzzy && same_len_lookalike && o.max_ocr > 0 && subs <= o.max_ocr {
+                    } else if same_len_lookalike && ocr_limit > 0 && subs <= ocr_limit {
                         Some((MatchKind::Ocr, subs, 1.0 - (subs as f32 / 2.0) / longer))
                     } else if fuzzy && o.max_edits > 0 {
                         let d = full_distance(&rk, ak, classes);
@@ -249,10 +250,12 @@ fn reads() -> impl Strategy<Value = Vec<Read>> {
 }
 
 fn options() -> impl Strategy<Value = MatchOptions> {
-    (0_u32..3, 0_u32..3, 0_usize..7, 0_usize..3, 0_i64..10).prop_map(|(ocr, edits, mfl, policy, at)| {
-        let policy = [CountryPolicy::Lenient, CountryPolicy::Strict, CountryPolicy::Ignore][policy];
-        MatchOptions::new(ocr, edits, mfl, policy, at).unwrap()
-    })
+    (0_u32..3, 0_u32..3, 0_usize..7, 0_u32..3, 0_usize..3, 0_i64..10).prop_map(
+        |(ocr, edits, mfl, ocr_short, policy, at)| {
+            let policy = [CountryPolicy::Lenient, CountryPolicy::Strict, CountryPolicy::Ignore][policy];
+            MatchOptions::new(ocr, edits, mfl, ocr_short, policy, at).unwrap()
+        },
+    )
 }
 
 fn close(a: &[RefHit], b: &[RefHit]) -> bool {
@@ -295,6 +298,22 @@ proptest! {
         let index = build_index(&alerts, classes.clone());
         let expected = brute_force(&alerts, &reads, &classes, &o);
         let got = index_hits(&index, &reads, &o, 7);
+        prop_assert!(close(&got, &expected), "index {got:?}\nbrute force {expected:?}");
+    }
+
+    #[test]
+    fn star_patterns_equal_brute_force(
+        alerts in alerts(),
+        reads in prop::collection::vec("[AB80OD1]{0,3}[*?][AB80OD1*?]{0,2}[AB80OD1]{0,3}", 1..30),
+        o in options(),
+    ) {
+        // Witness patterns with literal prefixes and suffixes: found through the prefix / suffix orders.
+        let reads: Vec<Read> =
+            reads.into_iter().map(|p| Read { plate: Some(p), country: None, seen_at: None }).collect();
+        let classes = OcrClasses::default();
+        let index = build_index(&alerts, classes.clone());
+        let expected = brute_force(&alerts, &reads, &classes, &o);
+        let got = index_hits(&index, &reads, &o, 5);
         prop_assert!(close(&got, &expected), "index {got:?}\nbrute force {expected:?}");
     }
 
@@ -347,7 +366,7 @@ fn thread_count_does_not_change_hits() {
         .map(|i| Read { plate: Some(format!("A8{:04}", (i * 7) % 2500)), country: None, seen_at: None })
         .collect();
     let index = build_index(&alerts, OcrClasses::default());
-    let o = MatchOptions::new(2, 1, 5, CountryPolicy::Lenient, 0).unwrap();
+    let o = MatchOptions::new(2, 1, 5, 1, CountryPolicy::Lenient, 0).unwrap();
     let one = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
@@ -370,7 +389,7 @@ fn examples_of_each_kind() {
     let index = build_index(&alerts, OcrClasses::default());
     assert_eq!(index.len(), 3);
     assert_eq!(index.rejects(), &[(3, crate::plate::PlateReject::Empty.code())]);
-    let o = MatchOptions::new(2, 1, 5, CountryPolicy::Lenient, 7).unwrap();
+    let o = MatchOptions::new(2, 1, 5, 1, CountryPolicy::Lenient, 7).unwrap();
     let read = |p: &str, c: Option<&str>, t: Option<i64>| Read {
         plate: Some(p.into()),
         country: c.map(Into::into),
