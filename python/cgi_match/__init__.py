@@ -18,6 +18,7 @@ from cgi_match.dna import (
 )
 from cgi_match.errors import CgiMatchError, FormatError, IndexFileError, InvalidInputError, StorageError
 from cgi_match.fingerprint_gallery import FingerprintGallery, compare
+from cgi_match.fingerprint_tables import read_template_table
 from cgi_match.fingerprints import FingerprintTemplate, read_template_folder
 from cgi_match.plates import PlateIndex, PlateMatch, normalize_plate, normalize_plates
 from cgi_match.report import render_report, write_report
@@ -49,6 +50,7 @@ __all__ = [
     "random_match_probabilities",
     "random_match_probability",
     "read_template_folder",
+    "read_template_table",
     "render_report",
     "run_job",
     "synth",

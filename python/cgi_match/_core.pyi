@@ -259,6 +259,13 @@ def compare_fingerprints(a: FingerprintTemplate, b: FingerprintTemplate) -> floa
 def compare_fingerprint_pairs(
     templates_: list[FingerprintTemplate], left: npt.NDArray[np.uint32], right: npt.NDArray[np.uint32]
 ) -> npt.NDArray[np.float32]: ...
+def read_template_blobs(
+    offsets: npt.NDArray[np.int64],
+    data: npt.NDArray[np.uint8],
+    valid: npt.NDArray[np.bool_] | None,
+    *,
+    xyt_resolution_ppi: float = 500.0,
+) -> tuple[list[tuple[int, int, str, FingerprintTemplate]], list[tuple[int, str]]]: ...
 
 _HitColumns = tuple[
     npt.NDArray[np.uint32],

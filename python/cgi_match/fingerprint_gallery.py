@@ -60,8 +60,9 @@ class FingerprintGallery:
 
     A subject's score is the best score of any of its fingers (max rule); rows are ordered by score, then
     subject id. ``exhaustive=True`` (the default) compares the probe with every template; ``exhaustive=False``
-    compares only the ``penetration`` share picked by the cylinder-hashing pre-filter, which is faster on large
-    galleries but can miss mates (its recall is measured in BENCHMARKS.md). Picklable; ``save``/``load`` use a
+    compares only the ``penetration`` share picked by the cylinder-hashing pre-filter with rotation-consistent
+    voting, which is much faster on large galleries but can miss mates of weak matches (its recall against
+    exhaustive search is measured in BENCHMARKS.md). Picklable; ``save``/``load`` use a
     versioned, checksummed file.
     """
 

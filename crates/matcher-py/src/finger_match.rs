@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock, RwLock};
 
 use cgi_match_core::columns::StrColumnBuilder;
-use cgi_match_core::finger::{Gallery, GalleryHit, Matcher, SearchOptions, Template};
+use cgi_match_core::finger::{read_any, Gallery, GalleryHit, Matcher, SearchOptions, Template, TemplateFormat};
 use cgi_match_core::MatchError;
 use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
@@ -257,7 +257,71 @@ impl PyFingerprintGallery {
     }
 }
 
+/// Largest template cell read from a table (the same bound as a template file).
+const MAX_BLOB_BYTES: usize = 32 << 20;
+
+/// Per-row results of [`read_template_blobs`]: (row, view index, format name, template) for each view read,
+/// and (row, reason) for each row rejected.
+type BlobBatch = (Vec<(usize, usize, &'static str, PyFingerprintTemplate)>, Vec<(usize, String)>);
+
+/// Reads the templates held in a binary table column (Arrow `large_binary` buffers: offsets, bytes, validity),
+/// format auto-detected per cell, in parallel with the GIL released. A null or unreadable cell becomes a reject
+/// whose reason names the row, field and byte offset; buffers that are not a valid column are an error.
+#[pyfunction]
+#[pyo3(signature = (offsets, data, valid, *, xyt_resolution_ppi = 500.0))]
+fn read_template_blobs(
+    py: Python<'_>,
+    offsets: PyReadonlyArray1<'_, i64>,
+    data: PyReadonlyArray1<'_, u8>,
+    valid: Option<PyReadonlyArray1<'_, bool>>,
+    xyt_resolution_ppi: f32,
+) -> PyResult<BlobBatch> {
+    let (offsets, data) = (offsets.as_slice()?, data.as_slice()?);
+    let valid = valid.as_ref().map(PyReadonlyArray1::as_slice).transpose()?;
+    let rows = offsets.len().saturating_sub(1);
+    let bad = |m: &str| Err(MatchError::invalid(format!("template column: {m}"))).py();
+    if offsets.is_empty() || offsets[0] < 0 || offsets.windows(2).any(|w| w[1] < w[0]) {
+        return bad("offsets must start at 0 or more and never decrease");
+    }
+    if usize::try_from(offsets[rows]).map_or(true, |end| end > data.len()) {
+        return bad("offsets point past the data buffer");
+    }
+    if valid.is_some_and(|v| v.len() != rows) {
+        return bad("validity and offsets disagree in length");
+    }
+    let read_row = |i: usize| -> Result<(TemplateFormat, Vec<Template>), String> {
+        if valid.is_some_and(|v| !v[i]) {
+            return Err(format!("row {i}: template is missing (null)"));
+        }
+        // In range: offsets were checked non-negative, non-decreasing and within the data above.
+        let (start, end) = (offsets[i] as usize, offsets[i + 1] as usize);
+        if end - start > MAX_BLOB_BYTES {
+            return Err(format!("row {i}: {} bytes, larger than any template ({MAX_BLOB_BYTES})", end - start));
+        }
+        read_any(&data[start..end], xyt_resolution_ppi).map_err(|e| match e {
+            // A format error names its input: here the row.
+            MatchError::Format(_) => e.with_input(&format!("row {i}")).to_string(),
+            other => format!("row {i}: {other}"),
+        })
+    };
+    let results = gil::detach_chunked(py, rows, |range| range.into_par_iter().map(read_row).collect::<Vec<_>>())?;
+    let mut ok = Vec::new();
+    let mut rejects = Vec::new();
+    for (i, r) in results.into_iter().enumerate() {
+        match r {
+            Ok((format, views)) => {
+                for (v, t) in views.into_iter().enumerate() {
+                    ok.push((i, v, format.name(), PyFingerprintTemplate::new(t)));
+                }
+            }
+            Err(reason) => rejects.push((i, reason)),
+        }
+    }
+    Ok((ok, rejects))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(read_template_blobs, m)?)?;
     m.add_function(wrap_pyfunction!(compare_fingerprints, m)?)?;
     m.add_function(wrap_pyfunction!(compare_fingerprint_pairs, m)?)?;
     m.add_class::<PyFingerprintGallery>()?;

@@ -5,16 +5,52 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NamedTuple
 
 import click
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from cgi_match.cli.options import job_options
+from cgi_match.fingerprints import FingerprintTemplate
 from cgi_match.jobs import Accountability, audited_job
 from cgi_match.outputs import empty_rejects
 
 #: Probes searched per call into Rust: large enough to keep both cores busy, small enough for a live bar.
 _PROBE_CHUNK = 512
+
+
+class _Templates(NamedTuple):
+    """Templates read from a folder or a table, with their ids, fingers and the rejected records."""
+
+    ids: list[str]
+    fingers: npt.NDArray[np.uint8]
+    templates: list[FingerprintTemplate]
+    records: int
+    rejects: pl.DataFrame
+    table: bool
+
+
+def _read_templates(path: Path, id_column: str, xyt_ppi: float, *, unique_ids: bool) -> _Templates:
+    """A folder of template files or a table of templates (Parquet / Arrow IPC), read the same way."""
+    from cgi_match.fingerprint_tables import TABLE_SUFFIXES, read_template_table
+    from cgi_match.fingerprints import read_template_folder
+
+    if path.is_dir():
+        read = read_template_folder(path, xyt_resolution_ppi=xyt_ppi)
+        ids = [i for i, _ in read.templates]
+        templates = [t for _, t in read.templates]
+        fingers = np.fromiter((t.finger_position for t in templates), dtype=np.uint8, count=len(templates))
+        # A file is one record; a multi-view file gives several templates, ids "stem#k".
+        files = len({i.split("#", 1)[0] for i in ids}) + read.rejects.height
+        return _Templates(ids, fingers, templates, files, read.rejects, table=False)
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        raise click.BadParameter(
+            f"{path} is neither a folder of template files nor a table ({', '.join(sorted(TABLE_SUFFIXES))})"
+        )
+    t = read_template_table(path, id_column, xyt_resolution_ppi=xyt_ppi, unique_ids=unique_ids)
+    return _Templates(t.ids, t.fingers, t.templates, t.rows, t.rejects, table=True)
 
 
 def _subject_of(template_id: str) -> str:
@@ -25,15 +61,17 @@ def _subject_of(template_id: str) -> str:
 @click.command("fingerprints")
 @click.option(
     "--gallery",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    type=click.Path(exists=True, path_type=Path),
     required=True,
-    help="Folder of gallery template files (ISO 19794-2, ANSI 378, .xyt); the file name is the subject id.",
+    help="Folder of gallery template files (ISO 19794-2, ANSI 378, .xyt; the file name is the subject id), or a "
+    "Parquet/Arrow table with subject_id, optional finger and a binary template column.",
 )
 @click.option(
     "--probes",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    type=click.Path(exists=True, path_type=Path),
     required=True,
-    help="Folder of probe template files; the file name is the probe id.",
+    help="Folder of probe template files (the file name is the probe id), or a Parquet/Arrow table with "
+    "probe_id and a binary template column.",
 )
 @click.option(
     "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output folder."
@@ -44,7 +82,8 @@ def _subject_of(template_id: str) -> str:
     "--penetration",
     type=click.FloatRange(0.0, 1.0, min_open=True),
     default=None,
-    help="Use the hashing pre-filter and fully compare only this share of the gallery (default: exhaustive).",
+    help="Use the hashing pre-filter and fully compare only this share of the gallery (default: exhaustive; "
+    "the pre-filter's recall is in BENCHMARKS.md).",
 )
 @click.option("--xyt-ppi", type=click.FloatRange(100, 2000), default=500.0, show_default=True, help=".xyt resolution.")
 @job_options
@@ -61,7 +100,6 @@ def fingerprints(
 ) -> None:
     """Search probe fingerprint templates against a gallery; writes hits.parquet, rejects.parquet, summary.json."""
     from cgi_match.fingerprint_gallery import FingerprintGallery
-    from cgi_match.fingerprints import read_template_folder
     from cgi_match.progress import progress
 
     parameters = {
@@ -75,19 +113,19 @@ def fingerprints(
         with ctx.stage("read"):
             ctx.add_input(gallery, role="gallery")
             ctx.add_input(probes, role="probes")
-            g_read = read_template_folder(gallery, xyt_resolution_ppi=xyt_ppi)
-            p_read = read_template_folder(probes, xyt_resolution_ppi=xyt_ppi)
-            ctx.set_rows("gallery", len(g_read.templates))
-            ctx.set_rows("probes", len(p_read.templates))
+            g_read = _read_templates(gallery, "subject_id", xyt_ppi, unique_ids=False)
+            p_read = _read_templates(probes, "probe_id", xyt_ppi, unique_ids=True)
+            ctx.set_rows("gallery", g_read.records)
+            ctx.set_rows("probes", p_read.records)
         with ctx.stage("index"):
             index = FingerprintGallery()
-            if g_read.templates:
-                ids, temps = zip(*g_read.templates, strict=True)
-                index.add_many([_subject_of(i) for i in ids], list(temps))
+            if g_read.ids:
+                index.add_many([_subject_of(i) for i in g_read.ids], g_read.templates, g_read.fingers)
+        probe_items = list(zip(p_read.ids, p_read.templates, strict=True))
         hits_parts = []
-        with ctx.stage("search"), progress(len(p_read.templates), "fingerprint probes") as advance:
-            for start in range(0, len(p_read.templates), _PROBE_CHUNK):
-                chunk = dict(p_read.templates[start : start + _PROBE_CHUNK])
+        with ctx.stage("search"), progress(len(probe_items), "fingerprint probes") as advance:
+            for start in range(0, len(probe_items), _PROBE_CHUNK):
+                chunk = dict(probe_items[start : start + _PROBE_CHUNK])
                 hits_parts.append(
                     index.search_many(
                         chunk,
@@ -115,21 +153,25 @@ def fingerprints(
         ctx.write_parquet(hits, "hits.parquet")
         ctx.write_parquet(rejects, "rejects.parquet")
         probes_with_hits = hits["probe_id"].n_unique()
+        # Folders count files, tables count rows: every record is read into templates or rejected.
+        unit = {True: "rows", False: "files"}
         counts = {
+            f"gallery_{unit[g_read.table]}": g_read.records,
             "gallery_templates": len(index),
             "gallery_subjects": index.subject_count,
-            "gallery_rejected_files": g_read.rejects.height,
-            "probes": len(p_read.templates),
+            f"gallery_rejected_{unit[g_read.table]}": g_read.rejects.height,
+            f"probe_{unit[p_read.table]}": p_read.records,
+            "probes": len(probe_items),
             "probes_with_hits": probes_with_hits,
-            "probes_without_hits": len(p_read.templates) - probes_with_hits,
-            "probe_rejected_files": p_read.rejects.height,
+            "probes_without_hits": len(probe_items) - probes_with_hits,
+            f"probe_rejected_{unit[p_read.table]}": p_read.rejects.height,
             "hits": hits.height,
         }
         ctx.write_summary(counts)
     click.echo(
         f"{counts['probes']} probes against {counts['gallery_templates']} templates: {counts['hits']} hits, "
         f"{counts['probes_without_hits']} probes without hits, "
-        f"{counts['gallery_rejected_files'] + counts['probe_rejected_files']} files rejected → {out_dir}"
+        f"{g_read.rejects.height + p_read.rejects.height} records rejected → {out_dir}"
     )
 
 

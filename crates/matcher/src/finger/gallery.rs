@@ -24,35 +24,21 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::matcher::{Matcher, PreparedTemplate};
-use super::mcc::Cylinders;
+pub use super::prefilter::LshParams;
+use super::prefilter::{top_candidates, CylinderIndex, VoteScratch};
 use super::template::{FingerPosition, Minutia, MinutiaKind, Template, MAX_MINUTIAE};
 use crate::error::{MatchError, MatchResult};
 
 /// Magic bytes at the start of a saved gallery.
 pub const MAGIC: &[u8; 8] = b"CGIFGAL\0";
 /// Version of the saved format; bumped on any incompatible change.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Largest number of subjects or templates a file may declare (sanity limit against corrupt counts).
 const MAX_COUNT: u64 = 1 << 32;
 
-/// Parameters of the cylinder hashing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LshParams {
-    /// Number of hash functions (tables).
-    pub functions: usize,
-    /// Bits sampled by each function (a bucket id has this many bits).
-    pub bits: usize,
-    /// Seed of the sampled positions; part of the saved file.
-    pub seed: u64,
-}
-
-impl Default for LshParams {
-    /// 64 functions of 16 bits. Chosen on synthetic data (300 fingers, generator defaults), never on the
-    /// development set: recall of the mate at 5 % penetration rose from 54 % (16 × 10) to 69 % (64 × 16)
-    /// and stayed there with 96–128 functions or 18–22 bits, so more would only cost memory.
-    fn default() -> Self {
-        LshParams { functions: 64, bits: 16, seed: 0x5EED_CAFE }
-    }
+thread_local! {
+    /// Per-thread vote table of the pre-filter (templates × rotation sectors), reused across probes.
+    static PREFILTER_SCRATCH: std::cell::RefCell<VoteScratch> = std::cell::RefCell::new(VoteScratch::default());
 }
 
 /// How a search runs.
@@ -99,83 +85,6 @@ struct Entry {
     finger: u8,
 }
 
-/// Bit-sampling hash tables over the cylinders of every template.
-#[derive(Debug, Clone)]
-struct Lsh {
-    params: LshParams,
-    /// Sampled bit positions, `bits` per function.
-    samples: Vec<Vec<u32>>,
-    /// Posting lists of template indices (ascending, without repeats) by bucket id `function << bits | value`;
-    /// a map, because most of the `functions × 2^bits` buckets stay empty.
-    buckets: HashMap<usize, Vec<u32>>,
-    /// Number of posting lists each template is in.
-    postings: Vec<u32>,
-}
-
-impl Lsh {
-    fn new(params: LshParams, matcher: &Matcher) -> Self {
-        let layout = matcher.layout();
-        let radius = matcher.params().radius;
-        // Sample only the bits of cells within 60 % of the radius: they are valid for nearly every minutia,
-        // so a bit's value reflects neighbours, not the edge of the print.
-        let inner: Vec<u32> = layout
-            .cells
-            .iter()
-            .enumerate()
-            .filter(|(_, &(dx, dy))| dx.hypot(dy) <= 0.6 * radius)
-            .flat_map(|(c, _)| (0..layout.nd).map(move |k| (c * layout.nd + k) as u32))
-            .collect();
-        let mut state = params.seed;
-        let samples = (0..params.functions)
-            .map(|_| {
-                let mut pool = inner.clone();
-                let mut chosen = Vec::with_capacity(params.bits);
-                for _ in 0..params.bits.min(pool.len()) {
-                    let k = (splitmix64(&mut state) % pool.len() as u64) as usize;
-                    chosen.push(pool.swap_remove(k));
-                }
-                chosen
-            })
-            .collect();
-        Lsh { params, samples, buckets: HashMap::new(), postings: Vec::new() }
-    }
-
-    /// Bucket ids of one cylinder, one per function; 0 (no neighbour in any sampled cell) says nothing and
-    /// is skipped by the callers.
-    fn hashes<'a>(&'a self, words: &'a [u64]) -> impl Iterator<Item = usize> + 'a {
-        self.samples.iter().enumerate().map(move |(f, positions)| {
-            let mut v = 0_usize;
-            for (b, &p) in positions.iter().enumerate() {
-                let bit = words.get(p as usize / 64).map_or(0, |w| (w >> (p % 64)) & 1);
-                v |= (bit as usize) << b;
-            }
-            if v == 0 {
-                0
-            } else {
-                (f << self.params.bits) | v
-            }
-        })
-    }
-
-    fn insert(&mut self, id: u32, cylinders: &Cylinders) {
-        let mut count = 0;
-        for c in 0..cylinders.len() {
-            let bucket_ids: Vec<usize> = self.hashes(cylinders.bits(c)).collect();
-            for b in bucket_ids {
-                if b == 0 {
-                    continue;
-                }
-                let list = self.buckets.entry(b).or_default();
-                if list.last() != Some(&id) {
-                    list.push(id);
-                    count += 1;
-                }
-            }
-        }
-        self.postings.push(count);
-    }
-}
-
 /// A searchable collection of fingerprint templates of many subjects; `Send + Sync`, share it with `Arc`.
 #[derive(Debug, Clone)]
 pub struct Gallery {
@@ -185,21 +94,21 @@ pub struct Gallery {
     entries: Vec<Entry>,
     templates: Vec<Template>,
     prepared: Vec<PreparedTemplate>,
-    lsh: Lsh,
+    lsh: CylinderIndex,
 }
 
 impl Default for Gallery {
     fn default() -> Self {
-        Gallery::new(LshParams::default())
+        Gallery::new(LshParams::default()).unwrap_or_else(|_| unreachable!("the default parameters are valid"))
     }
 }
 
 impl Gallery {
-    /// An empty gallery with the default matcher and the given hashing parameters.
-    pub fn new(lsh: LshParams) -> Self {
+    /// An empty gallery with the default matcher and the given hashing parameters (checked).
+    pub fn new(lsh: LshParams) -> MatchResult<Self> {
         let matcher = Arc::new(Matcher::default());
-        let lsh = Lsh::new(lsh, &matcher);
-        Gallery {
+        let lsh = CylinderIndex::new(lsh, &matcher)?;
+        Ok(Gallery {
             matcher,
             subjects: Vec::new(),
             subject_index: HashMap::new(),
@@ -207,7 +116,7 @@ impl Gallery {
             templates: Vec::new(),
             prepared: Vec::new(),
             lsh,
-        }
+        })
     }
 
     /// Number of templates.
@@ -257,6 +166,7 @@ impl Gallery {
             return Err(MatchError::invalid("a gallery holds at most 2^32 − 1 templates"));
         }
         let prepared: Vec<PreparedTemplate> = items.par_iter().map(|(_, _, t)| self.matcher.prepare(t)).collect();
+        self.lsh.extend(&prepared)?;
         let first = (!items.is_empty()).then_some(self.entries.len() as u32);
         for ((subject, finger, template), p) in items.into_iter().zip(prepared) {
             let next = self.subjects.len() as u32;
@@ -264,8 +174,6 @@ impl Gallery {
             if sid == next {
                 self.subjects.push(subject);
             }
-            let id = self.entries.len() as u32;
-            self.lsh.insert(id, &p.cylinders);
             self.entries.push(Entry { subject: sid, finger });
             self.templates.push(template);
             self.prepared.push(p);
@@ -285,6 +193,15 @@ impl Gallery {
         Ok(probes.par_iter().map(|p| self.search_prepared(&self.matcher.prepare(p), options, false)).collect())
     }
 
+    /// The pre-filter's score of every template for this probe (higher = more likely a mate), by template index.
+    pub fn prefilter_scores(&self, probe: &PreparedTemplate) -> Vec<f32> {
+        PREFILTER_SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut scratch) => self.lsh.scores(probe, &mut scratch),
+            // Only if re-entered on one thread; stay correct, just allocate.
+            Err(_) => self.lsh.scores(probe, &mut VoteScratch::default()),
+        })
+    }
+
     /// The templates that get a full comparison for this probe, ascending; all of them when exhaustive.
     pub fn candidates(&self, probe: &PreparedTemplate, options: &SearchOptions) -> Vec<u32> {
         let n = self.entries.len();
@@ -292,36 +209,7 @@ impl Gallery {
         if options.exhaustive || wanted >= n {
             return (0..n as u32).collect();
         }
-        // Votes weighted by how rare the bucket is (inverse document frequency: a bucket every template is in
-        // says nothing), then divided by √(the template's posting lists) so large templates do not win by size.
-        let mut votes = vec![0.0_f32; n];
-        let total = n as f32;
-        for c in 0..probe.cylinders.len() {
-            for b in self.lsh.hashes(probe.cylinder_bits(c)) {
-                let Some(list) = self.lsh.buckets.get(&b) else {
-                    continue;
-                };
-                if b == 0 {
-                    continue;
-                }
-                let weight = (total / list.len() as f32).ln();
-                for &id in list {
-                    votes[id as usize] += weight;
-                }
-            }
-        }
-        for (v, &p) in votes.iter_mut().zip(&self.lsh.postings) {
-            *v /= (p.max(1) as f32).sqrt();
-        }
-        // Most votes first, then lower index: a total order, so the same candidates on every run.
-        // Votes are ≥ 0, so their bits order like the numbers; inverted for descending order.
-        let mut keyed: Vec<u64> =
-            votes.iter().enumerate().map(|(id, &v)| (u64::from(!v.max(0.0).to_bits()) << 32) | id as u64).collect();
-        keyed.select_nth_unstable(wanted - 1);
-        keyed.truncate(wanted);
-        let mut ids: Vec<u32> = keyed.into_iter().map(|k| (k & 0xFFFF_FFFF) as u32).collect();
-        ids.sort_unstable();
-        ids
+        top_candidates(&self.prefilter_scores(probe), wanted)
     }
 
     /// Searches with an already prepared probe.
@@ -374,10 +262,11 @@ impl Gallery {
     /// The saved form (see the module doc for the layout).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut payload = Vec::with_capacity(64 + self.templates.len() * 300);
-        let p = self.lsh.params;
+        let p = *self.lsh.params();
         put_u64(&mut payload, p.functions as u64);
         put_u64(&mut payload, p.bits as u64);
         put_u64(&mut payload, p.seed);
+        put_u64(&mut payload, p.rotation_bins as u64);
         put_u64(&mut payload, self.subjects.len() as u64);
         for s in &self.subjects {
             put_u64(&mut payload, s.len() as u64);
@@ -422,7 +311,7 @@ impl Gallery {
             return Err(MatchError::IndexFile("not a cgi-match fingerprint gallery (bad magic)".into()));
         }
         let version = u32::from_le_bytes(rd.array()?);
-        if version != FORMAT_VERSION {
+        if version != FORMAT_VERSION && version != 1 {
             return Err(MatchError::IndexFile(format!(
                 "gallery format version {version}; this build reads version {FORMAT_VERSION}"
             )));
@@ -442,7 +331,10 @@ impl Gallery {
         let functions = rd.count(1 << 10)?;
         let bits = rd.count(24)?;
         let seed = rd.u64()?;
-        let mut gallery = Gallery::new(LshParams { functions, bits, seed });
+        // Version 1 had no rotation sectors (plain template votes); its files load with one sector.
+        let rotation_bins = if version == 1 { 1 } else { rd.count(16)? };
+        let mut gallery = Gallery::new(LshParams { functions, bits, seed, rotation_bins })
+            .map_err(|e| MatchError::IndexFile(format!("hashing parameters: {e}")))?;
         let subjects = rd.count(payload.len())?;
         let mut names = Vec::with_capacity(subjects);
         for _ in 0..subjects {
@@ -575,14 +467,6 @@ fn crc32(data: &[u8]) -> u32 {
     !crc
 }
 
-fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -650,6 +534,75 @@ mod tests {
         }
         // At 25 % penetration chance alone keeps a quarter of the mates; the pre-filter must do clearly better.
         assert!(found * 2 >= probes.len(), "rank-1 {found} of {}", probes.len());
+    }
+
+    /// Reference for a pre-filtered search: every candidate scored in full, max per subject, ordered by score
+    /// then subject id.
+    fn brute_force_over(g: &Gallery, probe: &Template, candidates: &[u32], top_k: usize) -> Vec<(String, f32)> {
+        let p = g.matcher().prepare(probe);
+        let mut best: HashMap<String, f32> = HashMap::new();
+        for &id in candidates {
+            let s = g.matcher().compare(&p, &g.matcher().prepare(&g.templates[id as usize]));
+            let name = g.subjects[g.entries[id as usize].subject as usize].clone();
+            let e = best.entry(name).or_insert(s);
+            *e = e.max(s);
+        }
+        let mut rows: Vec<_> = best.into_iter().collect();
+        rows.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        rows.truncate(top_k);
+        rows
+    }
+
+    #[test]
+    fn pre_filtered_top_k_is_the_exhaustive_search_over_the_candidates() {
+        let records = synthetic(40, 2);
+        let g = gallery(&records);
+        let options = SearchOptions {
+            top_k: 5,
+            exhaustive: false,
+            min_candidates: 8,
+            penetration: 0.2,
+            ..SearchOptions::default()
+        };
+        for r in records.iter().filter(|r| r.impression == 1).take(20) {
+            let prepared = g.matcher().prepare(&r.template);
+            let candidates = g.candidates(&prepared, &options);
+            assert_eq!(candidates.len(), 16, "20 % of 80 templates");
+            assert!(candidates.windows(2).all(|w| w[0] < w[1]), "ascending, no repeats");
+            let hits = g.search(&r.template, &options).unwrap();
+            assert!(hits.iter().all(|h| candidates.binary_search(&h.entry).is_ok()), "top-k ⊆ candidates");
+            let got: Vec<(String, f32)> =
+                hits.iter().map(|h| (g.subject_name(h.subject).unwrap().to_owned(), h.score)).collect();
+            assert_eq!(got, brute_force_over(&g, &r.template, &candidates, 5));
+        }
+    }
+
+    #[test]
+    fn pre_filter_does_not_depend_on_thread_count_or_insertion_batches() {
+        let records = synthetic(30, 2);
+        let g = gallery(&records);
+        // The same templates added one batch per subject, in a one-thread pool.
+        let single = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let g1 = single.install(|| {
+            let mut g1 = Gallery::default();
+            for chunk in records.iter().filter(|r| r.impression == 0).collect::<Vec<_>>().chunks(2) {
+                let items =
+                    chunk.iter().map(|r| (format!("S{:04}", r.subject), r.finger, r.template.clone())).collect();
+                g1.add_many(items).unwrap();
+            }
+            g1
+        });
+        assert_eq!(g1.to_bytes(), g.to_bytes());
+        let options =
+            SearchOptions { exhaustive: false, min_candidates: 4, penetration: 0.1, ..SearchOptions::default() };
+        let probes: Vec<Template> = records.iter().filter(|r| r.impression == 1).map(|r| r.template.clone()).collect();
+        let many = g.search_many(&probes, &options).unwrap();
+        let many1 = single.install(|| g1.search_many(&probes, &options).unwrap());
+        assert_eq!(many, many1);
+        for p in &probes {
+            let (a, b) = (g.matcher().prepare(p), g1.matcher().prepare(p));
+            assert_eq!(g.prefilter_scores(&a), g1.prefilter_scores(&b));
+        }
     }
 
     #[test]

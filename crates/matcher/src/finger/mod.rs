@@ -6,6 +6,7 @@ pub mod gallery;
 pub mod iso19794_2;
 pub mod matcher;
 pub mod mcc;
+pub mod prefilter;
 pub mod record;
 pub mod synth;
 pub mod template;
