@@ -489,18 +489,8 @@ mod tests {
 
     /// Exhaustive reference: every template scored, max per subject, ordered by score then subject id.
     fn brute_force(g: &Gallery, probe: &Template, top_k: usize) -> Vec<(String, f32)> {
-        let p = g.matcher().prepare(probe);
-        let mut best: HashMap<String, f32> = HashMap::new();
-        for (i, t) in g.templates.iter().enumerate() {
-            let s = g.matcher().compare(&p, &g.matcher().prepare(t));
-            let name = g.subjects[g.entries[i].subject as usize].clone();
-            let e = best.entry(name).or_insert(s);
-            *e = e.max(s);
-        }
-        let mut rows: Vec<_> = best.into_iter().collect();
-        rows.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        rows.truncate(top_k);
-        rows
+        let all: Vec<u32> = (0..g.templates.len() as u32).collect();
+        brute_force_over(g, probe, &all, top_k)
     }
 
     #[test]
