@@ -183,8 +183,8 @@ fn within_one_indel<T: Copy + Eq>(a: &[T], b: &[T], fold: &impl Fn(T) -> T, limi
     }
     let mut prefix = 0; // cost of aligning long[..p] with short[..p]
     let mut best = u32::MAX;
-    for p in 0..=short.len() {
-        best = best.min(prefix + suffix[p]);
+    for (p, &rest) in suffix.iter().enumerate().take(short.len() + 1) {
+        best = best.min(prefix + rest);
         if let (Some(&x), Some(&y)) = (long.get(p), short.get(p)) {
             prefix += substitution_cost(x, y, fold);
         }

@@ -5,6 +5,8 @@
 //! Hit order (ARCHITECTURE): read order, then score descending, then alert id. Alerts are numbered densely
 //! in (alert id, input row) order at build time, so "then alert id" is "then dense number".
 
+mod edit_join;
+
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -650,7 +652,16 @@ impl PlateIndex {
             return Err(MatchError::invalid(format!("read range {rows:?} outside 0..{n}")));
         }
         if opts.max_edits > 0 {
-            self.prepare(opts.max_edits);
+            // Edit matching looks up every deletion string of every read: joined block by block (edit_join.rs).
+            let edit = self.edit_table(opts.max_edits);
+            let mut out = MatchOutput { hits: Hits::default(), reject: Vec::with_capacity(rows.len()) };
+            let mut start = rows.start;
+            while start < rows.end {
+                let end = start.saturating_add(edit_join::READS_PER_BLOCK).min(rows.end);
+                out.append(self.match_edit_block(reads, start..end, opts, edit));
+                start = end;
+            }
+            return Ok(out);
         }
         let tasks = (rows.end - rows.start).div_ceil(READS_PER_TASK);
         // Scratch buffers live per rayon job (`map_init`), not per task: growing fresh buffers for every task of

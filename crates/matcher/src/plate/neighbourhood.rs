@@ -152,6 +152,17 @@ impl Neighbourhood {
         }
     }
 
+    /// Calls `f` with every alert stored under `hash` (same alerts, same order as [`Neighbourhood::get_into`]).
+    #[inline]
+    pub fn for_each(&self, hash: u64, mut f: impl FnMut(u32)) {
+        let (lo, hi) = self.run_of(hash);
+        let fp = hash as u32;
+        for &(_, a) in self.entries.get(lo as usize..hi as usize).unwrap_or_default().iter().filter(|&&(g, _)| g == fp)
+        {
+            f(a);
+        }
+    }
+
     /// The run of entries that may hold `hash` (its directory slot), for [`Neighbourhood::scan_into`]; split
     /// from the scan so a caller can load many directory slots before scanning any run.
     #[inline]
