@@ -652,6 +652,9 @@ impl PlateIndex {
             return Err(MatchError::invalid(format!("read range {rows:?} outside 0..{n}")));
         }
         if opts.max_edits > 0 {
+            self.prepare(opts.max_edits);
+        }
+        if opts.max_edits > 0 && rows.len() >= edit_join::MIN_BLOCK_READS {
             // Edit matching looks up every deletion string of every read: joined block by block (edit_join.rs).
             let edit = self.edit_table(opts.max_edits);
             let mut out = MatchOutput { hits: Hits::default(), reject: Vec::with_capacity(rows.len()) };

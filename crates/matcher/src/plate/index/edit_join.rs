@@ -23,6 +23,10 @@ use crate::plate::neighbourhood::Neighbourhood;
 /// 2^20 reads there are about as many lookups as table entries.
 pub(super) const READS_PER_BLOCK: usize = 1 << 20;
 
+/// Fewer reads than this are matched read by read: the join's fixed costs (a pass over every bucket, per-bucket
+/// buffers) only pay off when there are many lookups per bucket; `match_one` and small batches stay cheap.
+pub(super) const MIN_BLOCK_READS: usize = 1 << 14;
+
 /// Buckets of the join (top bits of the lookup hash): 512 slices of ~150 KB for a 70 MB table, each well
 /// inside the L2 cache.
 const BUCKET_BITS: u32 = 9;
@@ -224,6 +228,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::super::{MatchOptions, MatchOutput, PlateIndex, ReadColumns, Scratch, READS_PER_TASK};
+    use super::MIN_BLOCK_READS;
     use crate::columns::{StrColumn, StrColumnBuilder};
     use crate::plate::country::CountryPolicy;
     use crate::plate::ocr::OcrClasses;
@@ -298,7 +303,7 @@ mod tests {
         }
     }
 
-    /// Several tasks per block (the join regroups candidates across task boundaries).
+    /// Several tasks per block (the join regroups candidates across task boundaries), through `match_reads`.
     #[test]
     fn block_join_equals_read_by_read_over_several_tasks() {
         let mut state = 0x2545_f491_4f6c_dd1d_u64;
@@ -316,7 +321,8 @@ mod tests {
             .map(|i| Alert { id: format!("a{i}"), plate: plate(i), country: None, from: None, to: None })
             .collect();
         let index = build_index(&alerts, OcrClasses::default());
-        let mut plates: Vec<Option<String>> = (0..READS_PER_TASK as u64 * 2 + 77).map(|i| Some(plate(i / 3))).collect();
+        // Enough reads that `match_reads` itself takes the join (and the join has several tasks).
+        let mut plates: Vec<Option<String>> = (0..MIN_BLOCK_READS as u64 + 77).map(|i| Some(plate(i / 3))).collect();
         plates.extend(alerts.iter().take(500).map(|a| Some(a.plate.clone())));
         let countries = vec![None; plates.len()];
         for (max_ocr, max_edits) in [(2, 1), (0, 1), (2, 2)] {
