@@ -100,7 +100,47 @@ pub struct Matcher {
     angle_cutoff: [f32; 2],
     sqrt: Vec<f32>,
     roots: Box<[f32; mcc::ROOT_TABLE]>,
-    has_popcnt: bool,
+    isa: Isa,
+}
+
+/// Which compiled copy of the comparison this CPU runs (detected at run time; all give the same scores). Each
+/// level implies the ones before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Isa {
+    /// Baseline x86-64 or another architecture.
+    Portable,
+    /// x86-64 with the POPCNT instruction.
+    Popcnt,
+    /// x86-64 with AVX2 and POPCNT.
+    Avx2,
+    /// x86-64 with AVX-512 (F, VL, BW, DQ) and VPOPCNTDQ.
+    Avx512,
+}
+
+impl Isa {
+    /// The best copy this CPU can run.
+    fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if is_x86_feature_detected!("avx512f")
+                && is_x86_feature_detected!("avx512vl")
+                && is_x86_feature_detected!("avx512bw")
+                && is_x86_feature_detected!("avx512dq")
+                && is_x86_feature_detected!("avx512vpopcntdq")
+                && is_x86_feature_detected!("avx2")
+                && is_x86_feature_detected!("popcnt")
+            {
+                return Isa::Avx512;
+            }
+            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("popcnt") {
+                return Isa::Avx2;
+            }
+            if is_x86_feature_detected!("popcnt") {
+                return Isa::Popcnt;
+            }
+        }
+        Isa::Portable
+    }
 }
 
 impl Default for Matcher {
@@ -109,10 +149,17 @@ impl Default for Matcher {
     }
 }
 
+/// Cylinder blocks of the default layout (N_S = 8, N_D = 6: 5 bit words, 1 cell word).
+type Block = mcc::CylinderBlock<5, 1>;
+
+/// A kernel comparing one record with a block of eight (see [`block_avx512`]).
+type BlockKernel = fn(&[u64; 12], &Block, &mut [f32; mcc::LANES]);
+
 /// Per-thread working memory of [`Matcher::compare`], so comparisons do not allocate.
 #[derive(Debug, Default)]
 struct Scratch {
     pairs: Vec<u64>,
+    blocks: Vec<Block>,
     ends: Vec<PairEnds>,
     soa: [Vec<f32>; 5],
     near: Vec<(f32, f32)>,
@@ -143,6 +190,16 @@ impl Collector<'_> {
             *slot = pair_key(l, rank_a, rank_b);
             self.len += 1;
         }
+    }
+
+    /// [`Self::offer`] without a branch on `l`: the key is written anyway and kept only when `l` > 0 (whether
+    /// eight lanes' similarities are zero is a coin toss the branch predictor loses).
+    #[inline]
+    fn offer_always(&mut self, l: f32, rank_a: u8, rank_b: u8) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = pair_key(l, rank_a, rank_b);
+        }
+        self.len += usize::from(l > 0.0);
     }
 }
 
@@ -181,10 +238,6 @@ impl Matcher {
         let d1_cutoff = cutoff(m1, t1);
         let angle_cutoff = [cutoff(m2, t2), cutoff(m3, t3)];
         let sqrt = (0..=layout.words * 64).map(|k| (k as f32).sqrt()).collect();
-        #[cfg(target_arch = "x86_64")]
-        let has_popcnt = is_x86_feature_detected!("popcnt");
-        #[cfg(not(target_arch = "x86_64"))]
-        let has_popcnt = false;
         let roots = mcc::root_table();
         Matcher {
             params,
@@ -196,7 +249,7 @@ impl Matcher {
             angle_cutoff,
             sqrt,
             roots,
-            has_popcnt,
+            isa: Isa::detect(),
         }
     }
 
@@ -248,57 +301,99 @@ impl Matcher {
 
     /// Fills `out` with the keys of every cylinder pair of non-zero similarity (the matrix Γ of the paper).
     /// Returns how many keys it wrote to the front of `out`.
-    fn local_similarities(&self, a: &PreparedTemplate, b: &PreparedTemplate, out: &mut Vec<u64>) -> usize {
-        // Room for every cylinder pair; the buffer only grows, so this is a no-op after the first comparisons.
-        let room = a.len() * b.len();
+    // Always inlined so each instruction-set copy of `compare_with` gets its own code generation.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn local_similarities<K: Fn(&[u64; 12], &Block, &mut [f32; mcc::LANES])>(
+        &self,
+        a: &PreparedTemplate,
+        b: &PreparedTemplate,
+        out: &mut Vec<u64>,
+        blocks: &mut Vec<Block>,
+        kernel: Option<K>,
+    ) -> usize {
+        // Room for every cylinder pair (plus one, written and not kept by `offer_always`); the buffer only grows,
+        // so this is a no-op after the first comparisons.
+        let room = a.len() * b.len() + 1;
         if out.len() < room {
             out.resize(room, 0);
         }
-        #[cfg(target_arch = "x86_64")]
-        if self.has_popcnt {
-            #[allow(unsafe_code)]
-            // SAFETY: `has_popcnt` was set from `is_x86_feature_detected!("popcnt")`: the CPU has the instruction.
-            unsafe {
-                return self.local_similarities_popcnt(a, b, out);
+        if let Some(kernel) = kernel {
+            if mcc::fill_blocks(&b.cylinders, blocks) {
+                return self.local_similarities_blocks(a, b, out, blocks, kernel);
             }
         }
         self.local_similarities_body(a, b, out)
     }
 
-    /// The same loop compiled with the POPCNT instruction (x86-64 baseline lacks it; every CPU since 2008 has it).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "popcnt")]
-    fn local_similarities_popcnt(&self, a: &PreparedTemplate, b: &PreparedTemplate, out: &mut [u64]) -> usize {
-        self.local_similarities_body(a, b, out)
+    /// The cylinder comparisons of the default layout, one cylinder of `pa` against eight of `pb` at a time
+    /// (`blocks` holds `pb`'s records side by side); same keys as [`Self::local_similarities_body`].
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn local_similarities_blocks(
+        &self,
+        pa: &PreparedTemplate,
+        pb: &PreparedTemplate,
+        out: &mut [u64],
+        blocks: &[Block],
+        kernel: impl Fn(&[u64; 12], &Block, &mut [f32; mcc::LANES]),
+    ) -> usize {
+        let (a, b) = (&pa.cylinders, &pb.cylinders);
+        let (rank_a, rank_b) = (&pa.rank, &pb.rank);
+        let mut keep = Collector { buf: out, len: 0 };
+        let mut scores = [0.0_f32; mcc::LANES];
+        for (i, point) in a.points.iter().enumerate() {
+            let Some(rec) = a.record_as::<12>(i) else { continue };
+            for (start, end) in self.window(point.angle, &b.points) {
+                if end <= start {
+                    continue;
+                }
+                let first = start / mcc::LANES;
+                for (g, block) in blocks.iter().enumerate().take(end.div_ceil(mcc::LANES)).skip(first) {
+                    kernel(rec, block, &mut scores);
+                    let base = g * mcc::LANES;
+                    // Only the lanes inside the window count (the block may reach past either end).
+                    let (from, to) = (start.max(base) - base, end.min(base + mcc::LANES) - base);
+                    for (lane, &l) in scores.iter().enumerate().take(to).skip(from) {
+                        keep.offer_always(l, rank_a[i], rank_b[base + lane]);
+                    }
+                }
+            }
+        }
+        keep.len
     }
 
-    // Always inlined so the POPCNT copy above really gets its own code generation.
+    /// The index ranges of `b`'s cylinders (sorted by direction) whose direction is within ±δ_θ of `angle`:
+    /// cylinders of minutiae turned by more than δ_θ are not compared (paper eq. 14).
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn window(&self, angle: f32, b: &[mcc::Point]) -> [(usize, usize); 2] {
+        let delta = self.params.max_rotation;
+        let nb = b.len();
+        // The cylinders are sorted by direction, so "how many lie below v" is where v would go. Counting them is
+        // a few dozen branch-free compares; a binary search over so few mispredicts at every step.
+        let first_at_least = |v: f32| b.iter().map(|p| usize::from(p.angle < v)).sum::<usize>();
+        let first_above = |v: f32| b.iter().map(|p| usize::from(p.angle <= v)).sum::<usize>();
+        let (lo, hi) = (angle - delta, angle + delta);
+        if delta >= PI {
+            [(0, nb), (0, 0)]
+        } else if lo < 0.0 {
+            [(0, first_above(hi)), (first_at_least(lo + TAU), nb)]
+        } else if hi >= TAU {
+            [(first_at_least(lo), nb), (0, first_above(hi - TAU))]
+        } else {
+            [(first_at_least(lo), first_above(hi)), (0, 0)]
+        }
+    }
+
     #[allow(clippy::inline_always)]
     #[inline(always)]
     fn local_similarities_body(&self, pa: &PreparedTemplate, pb: &PreparedTemplate, out: &mut [u64]) -> usize {
         let (a, b) = (&pa.cylinders, &pb.cylinders);
         let (rank_a, rank_b) = (&pa.rank, &pb.rank);
-        let delta = self.params.max_rotation;
-        let nb = b.len();
         let mut keep = Collector { buf: out, len: 0 };
-        // The cylinders are sorted by direction, so "how many lie below v" is where v would go. Counting them is
-        // a few dozen branch-free compares; a binary search over so few mispredicts at every step.
-        let first_at_least = |v: f32| b.points.iter().map(|p| usize::from(p.angle < v)).sum::<usize>();
-        let first_above = |v: f32| b.points.iter().map(|p| usize::from(p.angle <= v)).sum::<usize>();
         for (i, point) in a.points.iter().enumerate() {
-            // Cylinders of minutiae turned by more than δ_θ are not compared (paper eq. 14); cylinders are kept
-            // sorted by direction, so the ones within ±δ_θ are one or two index ranges.
-            let (lo, hi) = (point.angle - delta, point.angle + delta);
-            let ranges = if delta >= PI {
-                [(0, nb), (0, 0)]
-            } else if lo < 0.0 {
-                [(0, first_above(hi)), (first_at_least(lo + TAU), nb)]
-            } else if hi >= TAU {
-                [(first_at_least(lo), nb), (0, first_above(hi - TAU))]
-            } else {
-                [(first_at_least(lo), first_above(hi)), (0, 0)]
-            };
-            for (start, end) in ranges {
+            for (start, end) in self.window(point.angle, &b.points) {
                 let range = start..end.max(start);
                 let ranks = &rank_b[range.clone()];
                 // The default layout (N_S = 8: 5 bit words, 1 cell word, 12-word records) gets a copy with
@@ -322,13 +417,78 @@ impl Matcher {
         keep.len
     }
 
+    /// Runs [`Self::compare_body`] compiled for the best instruction set the CPU has (detected once in
+    /// [`Matcher::new`]); every copy computes the same score (tested).
     fn compare_with(&self, a: &PreparedTemplate, b: &PreparedTemplate, s: &mut Scratch) -> f32 {
+        #[cfg(target_arch = "x86_64")]
+        match self.isa {
+            Isa::Avx512 => {
+                #[allow(unsafe_code)]
+                // SAFETY: `Isa::Avx512` is only set when `is_x86_feature_detected!` found every feature enabled
+                // on `compare_avx512`.
+                return unsafe { self.compare_avx512(a, b, s) };
+            }
+            Isa::Avx2 => {
+                #[allow(unsafe_code)]
+                // SAFETY: `Isa::Avx2` is only set when `is_x86_feature_detected!` found AVX2 and POPCNT.
+                return unsafe { self.compare_avx2(a, b, s) };
+            }
+            Isa::Popcnt => {
+                #[allow(unsafe_code)]
+                // SAFETY: `Isa::Popcnt` is only set when `is_x86_feature_detected!("popcnt")` is true.
+                return unsafe { self.compare_popcnt(a, b, s) };
+            }
+            Isa::Portable => {}
+        }
+        self.compare_body(a, b, s, None::<BlockKernel>)
+    }
+
+    /// [`Self::compare_body`] with AVX-512: VPOPCNTDQ counts the bits of eight cylinders' words at once.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx512vpopcntdq,avx2,popcnt")]
+    fn compare_avx512(&self, a: &PreparedTemplate, b: &PreparedTemplate, s: &mut Scratch) -> f32 {
+        let min = self.min_common_cells;
+        // The closure inherits this function's target features, so it may call the AVX-512 kernel.
+        self.compare_body(
+            a,
+            b,
+            s,
+            Some(|rec: &[u64; 12], block: &Block, out: &mut [f32; mcc::LANES]| {
+                block_avx512(rec, block, min, out);
+            }),
+        )
+    }
+
+    /// [`Self::compare_body`] with AVX2 (8-wide float loops in the relaxation's screening) and POPCNT.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,popcnt")]
+    fn compare_avx2(&self, a: &PreparedTemplate, b: &PreparedTemplate, s: &mut Scratch) -> f32 {
+        self.compare_body(a, b, s, None::<BlockKernel>)
+    }
+
+    /// [`Self::compare_body`] with the POPCNT instruction (the x86-64 baseline lacks it).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "popcnt")]
+    fn compare_popcnt(&self, a: &PreparedTemplate, b: &PreparedTemplate, s: &mut Scratch) -> f32 {
+        self.compare_body(a, b, s, None::<BlockKernel>)
+    }
+
+    // Always inlined so each instruction-set copy above really gets its own code generation.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn compare_body<K: Fn(&[u64; 12], &Block, &mut [f32; mcc::LANES])>(
+        &self,
+        a: &PreparedTemplate,
+        b: &PreparedTemplate,
+        s: &mut Scratch,
+        kernel: Option<K>,
+    ) -> f32 {
         let (na, nb) = (a.len(), b.len());
         if na == 0 || nb == 0 {
             return 0.0;
         }
         let (ca, cb) = (&a.cylinders, &b.cylinders);
-        let found = self.local_similarities(a, b, &mut s.pairs);
+        let found = self.local_similarities(a, b, &mut s.pairs, &mut s.blocks, kernel);
         // LSS: the n_R = min(n_A, n_B) most similar pairs; the key's total order (similarity descending, then
         // minutia indices) keeps the choice deterministic.
         let nr = na.min(nb).min(found);
@@ -471,6 +631,41 @@ impl Matcher {
         // Divide by n_P even when fewer pairs exist: a handful of pairs is weaker evidence, not stronger.
         (total / np.max(1) as f32).clamp(0.0, 1.0)
     }
+}
+
+/// [`mcc::similarity_record`] of one record of the default layout against the eight cylinders of a block, with
+/// AVX-512 intrinsics (written out: the compiler vectorised a portable lane loop across a record's words, with
+/// gathers, and was slower than scalar code). Same numbers as the scalar function (tested): the same integer
+/// popcounts, then √ (the scalar table holds correctly rounded √k) and the division in IEEE single precision.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx512vpopcntdq,avx2,popcnt")]
+#[inline]
+fn block_avx512(a: &[u64; 12], block: &Block, min_common_cells: u32, out: &mut [f32; mcc::LANES]) {
+    use std::arch::x86_64::{
+        __m512i, _mm256_add_ps, _mm256_cmp_ps_mask, _mm256_div_ps, _mm256_maskz_mov_ps, _mm256_set1_ps, _mm256_sqrt_ps,
+        _mm256_storeu_ps, _mm256_sub_ps, _mm512_add_epi64, _mm512_and_si512, _mm512_cmplt_epu64_mask,
+        _mm512_cvtepu64_ps, _mm512_loadu_epi64, _mm512_popcnt_epi64, _mm512_set1_epi64, _mm512_setzero_si512,
+        _mm512_xor_si512, _CMP_EQ_OQ,
+    };
+    // SAFETY: `words` is a `[u64; 8]`, 64 readable bytes; the load has no alignment requirement.
+    let load = |words: &[u64; mcc::LANES]| -> __m512i { unsafe { _mm512_loadu_epi64(words.as_ptr().cast()) } };
+    let common = _mm512_popcnt_epi64(_mm512_and_si512(_mm512_set1_epi64(a[10] as i64), load(&block.cells[0])));
+    let (mut na, mut nb, mut nx) = (_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512());
+    for k in 0..5 {
+        let x = _mm512_and_si512(_mm512_set1_epi64(a[k] as i64), load(&block.mask[k]));
+        let y = _mm512_and_si512(load(&block.bits[k]), _mm512_set1_epi64(a[5 + k] as i64));
+        na = _mm512_add_epi64(na, _mm512_popcnt_epi64(x));
+        nb = _mm512_add_epi64(nb, _mm512_popcnt_epi64(y));
+        nx = _mm512_add_epi64(nx, _mm512_popcnt_epi64(_mm512_xor_si512(x, y)));
+    }
+    let denominator = _mm256_add_ps(_mm256_sqrt_ps(_mm512_cvtepu64_ps(na)), _mm256_sqrt_ps(_mm512_cvtepu64_ps(nb)));
+    let l = _mm256_sub_ps(_mm256_set1_ps(1.0), _mm256_div_ps(_mm256_sqrt_ps(_mm512_cvtepu64_ps(nx)), denominator));
+    let too_few = _mm512_cmplt_epu64_mask(common, _mm512_set1_epi64(i64::from(min_common_cells)));
+    let empty = _mm256_cmp_ps_mask::<_CMP_EQ_OQ>(denominator, _mm256_set1_ps(0.0));
+    let l = _mm256_maskz_mov_ps(!(too_few | empty), l);
+    // SAFETY: `out` is a `[f32; 8]`, 32 writable bytes; the store has no alignment requirement.
+    unsafe { _mm256_storeu_ps(out.as_mut_ptr(), l) };
 }
 
 /// True for a segment too short to have a direction (the same test as [`segment_heading`]).
@@ -630,6 +825,24 @@ mod tests {
         assert!(atan2_approx(0.0, 0.0).abs() < f32::EPSILON);
         assert!((atan2_approx(0.0, -1.0) - PI).abs() < 1e-6);
         assert!((atan2_approx(-1.0, 0.0) + PI / 2.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn every_instruction_set_gives_the_same_scores() {
+        use crate::finger::synth::{dataset, ImpressionParams, SynthParams};
+        let fast = Matcher::default();
+        let records = dataset(5, 6, 1, 4, &SynthParams::default(), &ImpressionParams::default());
+        let t: Vec<PreparedTemplate> = records.iter().map(|r| fast.prepare(&r.template)).collect();
+        // Every copy this CPU can run (the detected one and all below it) against the portable code.
+        for isa in [Isa::Portable, Isa::Popcnt, Isa::Avx2, Isa::Avx512].into_iter().filter(|&i| i <= fast.isa) {
+            let m = Matcher { isa, ..fast.clone() };
+            let portable = Matcher { isa: Isa::Portable, ..fast.clone() };
+            for a in &t {
+                for b in &t {
+                    assert_eq!(m.compare(a, b).to_bits(), portable.compare(a, b).to_bits(), "{isa:?}");
+                }
+            }
+        }
     }
 
     #[test]
