@@ -153,20 +153,26 @@ impl Default for Matcher {
 type Block = mcc::CylinderBlock<5, 1>;
 
 /// A kernel comparing one record with a block of eight (see [`block_avx512`]).
-type BlockKernel = fn(&[u64; 12], &Block, &mut [f32; mcc::LANES]);
+type BlockKernel = fn(&[u64; 12], &Block, &[u64; mcc::LANES], u64, u8, &mut [u64; mcc::LANES]) -> usize;
 
 /// Per-thread working memory of [`Matcher::compare`], so comparisons do not allocate.
 #[derive(Debug, Default)]
 struct Scratch {
     pairs: Vec<u64>,
     blocks: Vec<Block>,
+    block_ranks: Vec<[u64; mcc::LANES]>,
     ends: Vec<PairEnds>,
     soa: [Vec<f32>; 5],
     near: Vec<(f32, f32)>,
+    geometry: [Vec<f32>; 5],
     candidates: Vec<u32>,
-    row_links: Vec<(u32, f32)>,
-    rows: Vec<(u32, u32, u32)>,
-    links: Vec<Link>,
+    forward: Vec<(u32, f32)>,
+    backward: Vec<Link>,
+    row_ranges: Vec<(u32, u32)>,
+    incoming: Vec<u32>,
+    fill: Vec<u32>,
+    sorted: Vec<(u32, f32)>,
+    rows: Vec<(u32, u32, u32, u32, u32)>,
     initial: Vec<f32>,
     lambda: Vec<f32>,
     next: Vec<f32>,
@@ -190,16 +196,6 @@ impl Collector<'_> {
             *slot = pair_key(l, rank_a, rank_b);
             self.len += 1;
         }
-    }
-
-    /// [`Self::offer`] without a branch on `l`: the key is written anyway and kept only when `l` > 0 (whether
-    /// eight lanes' similarities are zero is a coin toss the branch predictor loses).
-    #[inline]
-    fn offer_always(&mut self, l: f32, rank_a: u8, rank_b: u8) {
-        if let Some(slot) = self.buf.get_mut(self.len) {
-            *slot = pair_key(l, rank_a, rank_b);
-        }
-        self.len += usize::from(l > 0.0);
     }
 }
 
@@ -304,23 +300,29 @@ impl Matcher {
     // Always inlined so each instruction-set copy of `compare_with` gets its own code generation.
     #[allow(clippy::inline_always)]
     #[inline(always)]
-    fn local_similarities<K: Fn(&[u64; 12], &Block, &mut [f32; mcc::LANES])>(
+    fn local_similarities<K: Fn(&[u64; 12], &Block, &[u64; mcc::LANES], u64, u8, &mut [u64; mcc::LANES]) -> usize>(
         &self,
         a: &PreparedTemplate,
         b: &PreparedTemplate,
         out: &mut Vec<u64>,
         blocks: &mut Vec<Block>,
+        ranks: &mut Vec<[u64; mcc::LANES]>,
         kernel: Option<K>,
     ) -> usize {
-        // Room for every cylinder pair (plus one, written and not kept by `offer_always`); the buffer only grows,
-        // so this is a no-op after the first comparisons.
-        let room = a.len() * b.len() + 1;
+        // Room for every cylinder pair plus a block's worth (the AVX-512 kernel is handed eight slots and fills
+        // those it keeps); the buffer only grows, so this is a no-op after the first comparisons.
+        let room = a.len() * b.len() + mcc::LANES;
         if out.len() < room {
             out.resize(room, 0);
         }
         if let Some(kernel) = kernel {
             if mcc::fill_blocks(&b.cylinders, blocks) {
-                return self.local_similarities_blocks(a, b, out, blocks, kernel);
+                ranks.clear();
+                ranks.resize(blocks.len(), [0; mcc::LANES]);
+                for (c, &rank) in b.rank.iter().enumerate() {
+                    ranks[c / mcc::LANES][c % mcc::LANES] = u64::from(rank);
+                }
+                return self.local_similarities_blocks(a, b, out, blocks, ranks, kernel);
             }
         }
         self.local_similarities_body(a, b, out)
@@ -336,31 +338,36 @@ impl Matcher {
         pb: &PreparedTemplate,
         out: &mut [u64],
         blocks: &[Block],
-        kernel: impl Fn(&[u64; 12], &Block, &mut [f32; mcc::LANES]),
+        ranks: &[[u64; mcc::LANES]],
+        kernel: impl Fn(&[u64; 12], &Block, &[u64; mcc::LANES], u64, u8, &mut [u64; mcc::LANES]) -> usize,
     ) -> usize {
         let (a, b) = (&pa.cylinders, &pb.cylinders);
-        let (rank_a, rank_b) = (&pa.rank, &pb.rank);
-        let mut keep = Collector { buf: out, len: 0 };
-        let mut scores = [0.0_f32; mcc::LANES];
+        let mut len = 0;
         for (i, point) in a.points.iter().enumerate() {
-            let Some(rec) = a.record_as::<12>(i) else { continue };
+            let (Some(rec), Some(&rank)) = (a.record_as::<12>(i), pa.rank.get(i)) else { continue };
             for (start, end) in self.window(point.angle, &b.points) {
                 if end <= start {
                     continue;
                 }
                 let first = start / mcc::LANES;
-                for (g, block) in blocks.iter().enumerate().take(end.div_ceil(mcc::LANES)).skip(first) {
-                    kernel(rec, block, &mut scores);
-                    let base = g * mcc::LANES;
+                let blocks = blocks.iter().zip(ranks).enumerate().take(end.div_ceil(mcc::LANES)).skip(first);
+                for (g, (block, block_ranks)) in blocks {
                     // Only the lanes inside the window count (the block may reach past either end).
+                    let base = g * mcc::LANES;
                     let (from, to) = (start.max(base) - base, end.min(base + mcc::LANES) - base);
-                    for (lane, &l) in scores.iter().enumerate().take(to).skip(from) {
-                        keep.offer_always(l, rank_a[i], rank_b[base + lane]);
-                    }
+                    let lanes = ((1_u32 << to) - (1_u32 << from)) as u8;
+                    // `out` has room for every pair plus a block's worth, so this slice always exists (the kernel
+                    // keeps at most the pairs of its lanes).
+                    let Some(dst) =
+                        out.get_mut(len..len + mcc::LANES).and_then(|d| <&mut [u64; mcc::LANES]>::try_from(d).ok())
+                    else {
+                        break;
+                    };
+                    len += kernel(rec, block, block_ranks, u64::from(rank), lanes, dst);
                 }
             }
         }
-        keep.len
+        len
     }
 
     /// The index ranges of `b`'s cylinders (sorted by direction) whose direction is within ±δ_θ of `angle`:
@@ -449,14 +456,11 @@ impl Matcher {
     fn compare_avx512(&self, a: &PreparedTemplate, b: &PreparedTemplate, s: &mut Scratch) -> f32 {
         let min = self.min_common_cells;
         // The closure inherits this function's target features, so it may call the AVX-512 kernel.
-        self.compare_body(
-            a,
-            b,
-            s,
-            Some(|rec: &[u64; 12], block: &Block, out: &mut [f32; mcc::LANES]| {
-                block_avx512(rec, block, min, out);
-            }),
-        )
+        let kernel =
+            |rec: &[u64; 12], block: &Block, ranks: &[u64; mcc::LANES], rank, lanes, out: &mut [u64; mcc::LANES]| {
+                block_avx512(rec, block, ranks, rank, lanes, min, out)
+            };
+        self.compare_body(a, b, s, Some(kernel))
     }
 
     /// [`Self::compare_body`] with AVX2 (8-wide float loops in the relaxation's screening) and POPCNT.
@@ -473,10 +477,11 @@ impl Matcher {
         self.compare_body(a, b, s, None::<BlockKernel>)
     }
 
-    // Always inlined so each instruction-set copy above really gets its own code generation.
-    #[allow(clippy::inline_always)]
+    // Always inlined so each instruction-set copy above really gets its own code generation. Single-letter
+    // names follow the paper (a, b, r, k, s for the scratch memory).
+    #[allow(clippy::inline_always, clippy::many_single_char_names)]
     #[inline(always)]
-    fn compare_body<K: Fn(&[u64; 12], &Block, &mut [f32; mcc::LANES])>(
+    fn compare_body<K: Fn(&[u64; 12], &Block, &[u64; mcc::LANES], u64, u8, &mut [u64; mcc::LANES]) -> usize>(
         &self,
         a: &PreparedTemplate,
         b: &PreparedTemplate,
@@ -488,7 +493,7 @@ impl Matcher {
             return 0.0;
         }
         let (ca, cb) = (&a.cylinders, &b.cylinders);
-        let found = self.local_similarities(a, b, &mut s.pairs, &mut s.blocks, kernel);
+        let found = self.local_similarities(a, b, &mut s.pairs, &mut s.blocks, &mut s.block_ranks, kernel);
         // LSS: the n_R = min(n_A, n_B) most similar pairs; the key's total order (similarity descending, then
         // minutia indices) keeps the choice deterministic.
         let nr = na.min(nb).min(found);
@@ -510,11 +515,8 @@ impl Matcher {
 
         let spread = if nr > 1 { (1.0 - c.w_r) / (nr - 1) as f32 } else { 0.0 };
         // Relaxation (paper eq. 24–27): each pair's similarity is blended with its compatible neighbours'.
-        s.links.clear();
-        s.row_links.clear();
-        s.rows.clear();
-        s.candidates.clear();
-        s.candidates.resize(nr, 0);
+        s.row_ranges.clear();
+        s.row_ranges.resize(nr, (0, 0));
         s.lambda.clear();
         s.ends.clear();
         for &key in pairs.iter() {
@@ -529,7 +531,8 @@ impl Matcher {
         // between the two pairs' minutiae: d_2 = |δ_r − δ_k| and d_3(r→k) = |δ_r − turn| (mod 2π). The segments'
         // lengths and their turn are computed here from the minutiae, for the selected pairs only.
         // The pairs' coordinates and rotations as columns, so the screening of a row below (d_1 and d_2 of every
-        // later pair) runs as straight vector code; only the few pairs that pass it take the scalar path.
+        // later pair) and then the turns of the pairs that pass it run as straight vector code; only the table
+        // lookups of ρ stay scalar.
         for (column, field) in s.soa.iter_mut().zip(0..) {
             column.clear();
             column.extend(s.ends.iter().map(|e| match field {
@@ -540,9 +543,22 @@ impl Matcher {
                 _ => e.rot,
             }));
         }
+        let [c1, c2, c3] = [self.d1_cutoff, self.angle_cutoff[0], self.angle_cutoff[1]];
+        // Room for every link both ways (plus the slot a rejected link is written to), so links are written
+        // without capacity checks and kept or not without a branch.
+        let room = nr * nr + 1;
+        if s.forward.len() < room {
+            s.forward.resize(room, (0, 0.0));
+            s.backward.resize(room, Link { to: 0, from: 0, weight: 0.0 });
+            s.candidates.resize(room, 0);
+        }
+        let (mut forward, mut backward) = (0, 0);
+        s.rows.clear();
         for r in 0..nr {
             let e1 = s.ends[r];
             let [ax, ay, bx, by, rot] = &s.soa;
+            // Screening of every later pair as vector code: beyond these distance / rotation mismatches Z_1 or
+            // Z_2 < 1e-6, the pair of pairs contributes nothing measurable.
             s.near.clear();
             s.near.extend(ax.iter().zip(ay).zip(bx).zip(by).zip(rot).skip(r + 1).map(
                 |((((&ax, &ay), &bx), &by), &rot)| {
@@ -551,53 +567,95 @@ impl Matcher {
                     (d1, angle_diff(e1.rot, rot).abs())
                 },
             ));
-            // Beyond these distance / rotation mismatches Z_1 or Z_2 < 1e-6: the pair of pairs contributes nothing
-            // measurable. Compacted without branching on the data.
+            // Compacted without branching on the data.
             let mut found = 0;
             for (k, &(d1, d2)) in s.near.iter().enumerate() {
                 if let Some(slot) = s.candidates.get_mut(found) {
                     *slot = k as u32;
                 }
-                found += usize::from(d1 <= self.d1_cutoff && d2 <= self.angle_cutoff[0]);
+                found += usize::from(d1 <= c1 && d2 <= c2);
             }
-            for &offset in &s.candidates[..found] {
+            // The survivors' segments as columns, then their turn (one polynomial atan2 serves both ways round:
+            // reversing both segments adds π to both headings) and d_3 from either pair's side as vector code.
+            for column in &mut s.geometry {
+                column.clear();
+            }
+            let [gx, gy, gu, gv, gr] = &mut s.geometry;
+            for &k in &s.candidates[..found] {
+                let later = r + 1 + k as usize;
+                gx.push(ax[later] - e1.a.x);
+                gy.push(ay[later] - e1.a.y);
+                gu.push(bx[later] - e1.b.x);
+                gv.push(by[later] - e1.b.y);
+                gr.push(rot[later]);
+            }
+            let mut points = 0;
+            for ((((vax, vay), vbx), vby), rot) in
+                gx.iter_mut().zip(gy.iter_mut()).zip(gu.iter_mut()).zip(gv.iter_mut()).zip(gr.iter())
+            {
+                let turn = atan2_approx(*vbx * *vay - *vby * *vax, *vbx * *vax + *vby * *vay);
+                let point = is_point(*vax, *vay) | is_point(*vbx, *vby);
+                points += usize::from(point);
+                // Reuse the columns: d_3 on this pair's side, d_3 on the later pair's side, zero-length flag.
+                *vax = angle_diff(e1.rot, turn).abs();
+                *vay = angle_diff(*rot, turn).abs();
+                *vbx = if point { 1.0 } else { 0.0 };
+            }
+            let (g1, g2, g3) = (&s.geometry[0], &s.geometry[1], &s.geometry[2]);
+            let row_start = forward;
+            for (c, &offset) in s.candidates[..found].iter().enumerate() {
                 let later = r + 1 + offset as usize;
                 let (d1, d2) = s.near[offset as usize];
-                let e2 = s.ends[later];
-                let (vax, vay) = (e2.a.x - e1.a.x, e2.a.y - e1.a.y);
-                let (vbx, vby) = (e2.b.x - e1.b.x, e2.b.y - e1.b.y);
                 // d_1 and d_2 are symmetric in (r, k); d_3, the angle between a minutia's direction and the
                 // segment to the other pair's minutia, is not, so ρ(r, k) and ρ(k, r) differ in it.
                 let z12 = self.rho[0].eval(d1) * self.rho[1].eval(d2);
-                let (turn, turn_back) = if is_point(vax, vay) || is_point(vbx, vby) {
+                let (mut d3, mut back) = (g1[c], g2[c]);
+                if points > 0 && g3[c] != 0.0 {
                     // A zero-length segment's heading is its start minutia's direction (see segment_heading),
                     // which differs between the two ways round.
-                    (
-                        angle_diff(segment_heading(&e1.a, &e2.a), segment_heading(&e1.b, &e2.b)),
-                        angle_diff(segment_heading(&e2.a, &e1.a), segment_heading(&e2.b, &e1.b)),
-                    )
-                } else {
-                    // heading(va) − heading(vb) is the angle from vb to va; reversing both segments adds π to
-                    // both headings, so the way back turns by the same angle.
-                    let angle = atan2_approx(vbx * vay - vby * vax, vbx * vax + vby * vay);
-                    (angle, angle)
-                };
-                let d3 = angle_diff(e1.rot, turn).abs();
-                if d3 <= self.angle_cutoff[1] {
-                    s.row_links.push((later as u32, spread * z12 * self.rho[2].eval(d3)));
+                    let e2 = s.ends[later];
+                    let turn = angle_diff(segment_heading(&e1.a, &e2.a), segment_heading(&e1.b, &e2.b));
+                    let turn_back = angle_diff(segment_heading(&e2.a, &e1.a), segment_heading(&e2.b, &e1.b));
+                    d3 = angle_diff(e1.rot, turn).abs();
+                    back = angle_diff(e2.rot, turn_back).abs();
                 }
-                let back = angle_diff(e2.rot, turn_back).abs();
-                if back <= self.angle_cutoff[1] {
-                    s.links.push(Link {
-                        to: later as u32,
-                        from: r as u32,
-                        weight: spread * z12 * self.rho[2].eval(back),
-                    });
+                // Written anyway, kept when d_3 is within its cut-off: no branch on the data.
+                if let Some(slot) = s.forward.get_mut(forward) {
+                    *slot = (later as u32, spread * z12 * self.rho[2].eval(d3));
                 }
+                forward += usize::from(d3 <= c3);
+                if let Some(slot) = s.backward.get_mut(backward) {
+                    *slot = Link { to: later as u32, from: r as u32, weight: spread * z12 * self.rho[2].eval(back) };
+                }
+                backward += usize::from(back <= c3);
             }
-            let (start, end) = (s.rows.last().map_or(0, |row| row.2), s.row_links.len() as u32);
-            if end > start {
-                s.rows.push((r as u32, start, end));
+            s.row_ranges[r] = (row_start as u32, forward as u32);
+        }
+        // The links towards each pair, grouped by pair (a counting sort that keeps their order), so a relaxation
+        // step sums every row in a register instead of scattering updates to memory.
+        s.incoming.clear();
+        s.incoming.resize(nr + 1, 0);
+        for link in &s.backward[..backward] {
+            s.incoming[link.to as usize + 1] += 1;
+        }
+        for r in 0..nr {
+            s.incoming[r + 1] += s.incoming[r];
+        }
+        if s.sorted.len() < backward {
+            s.sorted.resize(backward, (0, 0.0));
+        }
+        s.fill.clear();
+        s.fill.extend_from_slice(&s.incoming[..nr]);
+        for link in &s.backward[..backward] {
+            let slot = &mut s.fill[link.to as usize];
+            s.sorted[*slot as usize] = (link.from, link.weight);
+            *slot += 1;
+        }
+        for r in 0..nr {
+            let (fs, fe) = s.row_ranges[r];
+            let (bs, be) = (s.incoming[r], s.incoming[r + 1]);
+            if fe > fs || be > bs {
+                s.rows.push((r as u32, fs, fe, bs, be));
             }
         }
         s.initial.clear();
@@ -606,17 +664,23 @@ impl Matcher {
         s.next.resize(nr, 0.0);
         for _ in 0..c.n_rel {
             // ρ is sparse (most pairs of pairs are geometrically incompatible, ρ < 1e-6 is dropped), so the
-            // support Σ_k ρ(r, k)·λ_k is summed over the kept links only.
+            // support Σ_k ρ(r, k)·λ_k is summed over the kept links only: the links to later pairs as one sum,
+            // then those from earlier pairs one by one: the order in which the former scatter loop added them, so
+            // the scores did not change by a bit.
             // Rows without links (most of them between impostors) take no loop of their own.
             for (n, l) in s.next.iter_mut().zip(&s.lambda) {
                 *n = c.w_r * l;
             }
-            for &(r, start, end) in &s.rows {
-                let row = s.row_links.get(start as usize..end as usize).unwrap_or_default();
-                s.next[r as usize] += row.iter().map(|&(from, w)| w * s.lambda[from as usize]).sum::<f32>();
-            }
-            for link in &s.links {
-                s.next[link.to as usize] += link.weight * s.lambda[link.from as usize];
+            for &(r, fs, fe, bs, be) in &s.rows {
+                let mut v = s.next[r as usize];
+                if fe > fs {
+                    let row = s.forward.get(fs as usize..fe as usize).unwrap_or_default();
+                    v += row.iter().map(|&(from, w)| w * s.lambda[from as usize]).sum::<f32>();
+                }
+                for &(from, w) in s.sorted.get(bs as usize..be as usize).unwrap_or_default() {
+                    v += w * s.lambda[from as usize];
+                }
+                s.next[r as usize] = v;
             }
             std::mem::swap(&mut s.lambda, &mut s.next);
         }
@@ -641,12 +705,22 @@ impl Matcher {
 #[allow(unsafe_code)]
 #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx512vpopcntdq,avx2,popcnt")]
 #[inline]
-fn block_avx512(a: &[u64; 12], block: &Block, min_common_cells: u32, out: &mut [f32; mcc::LANES]) {
+fn block_avx512(
+    a: &[u64; 12],
+    block: &Block,
+    ranks: &[u64; mcc::LANES],
+    rank: u64,
+    lanes: u8,
+    min_common_cells: u32,
+    out: &mut [u64; mcc::LANES],
+) -> usize {
     use std::arch::x86_64::{
-        __m512i, _mm256_add_ps, _mm256_cmp_ps_mask, _mm256_div_ps, _mm256_maskz_mov_ps, _mm256_set1_ps, _mm256_sqrt_ps,
-        _mm256_storeu_ps, _mm256_sub_ps, _mm512_add_epi64, _mm512_and_si512, _mm512_cmplt_epu64_mask,
-        _mm512_cvtepu64_ps, _mm512_loadu_epi64, _mm512_popcnt_epi64, _mm512_set1_epi64, _mm512_setzero_si512,
-        _mm512_xor_si512, _CMP_EQ_OQ,
+        __m512i, _mm256_add_ps, _mm256_castps_si256, _mm256_cmp_ps_mask, _mm256_div_ps, _mm256_set1_ps,
+        _mm256_setzero_ps, _mm256_sqrt_ps, _mm256_sub_ps, _mm512_add_epi64, _mm512_and_si512, _mm512_cmpgt_epu64_mask,
+        _mm512_cmplt_epu64_mask, _mm512_cvtepu32_epi64, _mm512_cvtepu64_ps, _mm512_loadu_epi64,
+        _mm512_mask_compressstoreu_epi64, _mm512_maskz_set1_epi64, _mm512_max_epu64, _mm512_min_epu64, _mm512_or_si512,
+        _mm512_popcnt_epi64, _mm512_set1_epi64, _mm512_setzero_si512, _mm512_slli_epi64, _mm512_xor_si512, _CMP_EQ_OQ,
+        _CMP_GT_OQ,
     };
     // SAFETY: `words` is a `[u64; 8]`, 64 readable bytes; the load has no alignment requirement.
     let load = |words: &[u64; mcc::LANES]| -> __m512i { unsafe { _mm512_loadu_epi64(words.as_ptr().cast()) } };
@@ -662,10 +736,24 @@ fn block_avx512(a: &[u64; 12], block: &Block, min_common_cells: u32, out: &mut [
     let denominator = _mm256_add_ps(_mm256_sqrt_ps(_mm512_cvtepu64_ps(na)), _mm256_sqrt_ps(_mm512_cvtepu64_ps(nb)));
     let l = _mm256_sub_ps(_mm256_set1_ps(1.0), _mm256_div_ps(_mm256_sqrt_ps(_mm512_cvtepu64_ps(nx)), denominator));
     let too_few = _mm512_cmplt_epu64_mask(common, _mm512_set1_epi64(i64::from(min_common_cells)));
-    let empty = _mm256_cmp_ps_mask::<_CMP_EQ_OQ>(denominator, _mm256_set1_ps(0.0));
-    let l = _mm256_maskz_mov_ps(!(too_few | empty), l);
-    // SAFETY: `out` is a `[f32; 8]`, 32 writable bytes; the store has no alignment requirement.
-    unsafe { _mm256_storeu_ps(out.as_mut_ptr(), l) };
+    let empty = _mm256_cmp_ps_mask::<_CMP_EQ_OQ>(denominator, _mm256_setzero_ps());
+    let positive = _mm256_cmp_ps_mask::<_CMP_GT_OQ>(l, _mm256_setzero_ps());
+    // The pairs [`pair_key`] keeps: inside the window, comparable, similarity > 0.
+    let keep = lanes & !too_few & !empty & positive;
+    // Their keys, as `pair_key` builds them: !similarity bits, then the smaller and larger rank, then a > b.
+    let similarity = _mm512_xor_si512(_mm512_cvtepu32_epi64(_mm256_castps_si256(l)), _mm512_set1_epi64(0xFFFF_FFFF));
+    let (ra, rb) = (_mm512_set1_epi64(rank as i64), load(ranks));
+    let key = _mm512_or_si512(
+        _mm512_or_si512(_mm512_slli_epi64::<32>(similarity), _mm512_slli_epi64::<16>(_mm512_min_epu64(ra, rb))),
+        _mm512_or_si512(
+            _mm512_slli_epi64::<8>(_mm512_max_epu64(ra, rb)),
+            _mm512_maskz_set1_epi64(_mm512_cmpgt_epu64_mask(ra, rb), 1),
+        ),
+    );
+    // SAFETY: `out` is a `[u64; 8]`, 64 writable bytes, and the store writes at most 8 words (one per set bit of
+    // `keep`) to its front; no alignment requirement.
+    unsafe { _mm512_mask_compressstoreu_epi64(out.as_mut_ptr().cast(), keep, key) };
+    keep.count_ones() as usize
 }
 
 /// True for a segment too short to have a direction (the same test as [`segment_heading`]).
@@ -680,23 +768,17 @@ fn is_point(dx: f32, dy: f32) -> bool {
 /// needs one per compatible pair of pairs; an error of 2e-5 rad moves its sigmoid (slope ≤ 7.5) by < 2e-4.
 #[inline]
 pub fn atan2_approx(y: f32, x: f32) -> f32 {
+    // Selects only, no branch, so a loop over many angles runs as vector code.
     let (ax, ay) = (x.abs(), y.abs());
     let (lo, hi) = if ax < ay { (ax, ay) } else { (ay, ax) };
-    if hi == 0.0 {
-        return 0.0;
-    }
-    let t = lo / hi;
+    let t = if hi == 0.0 { 0.0 } else { lo / hi };
     let t2 = t * t;
-    let mut r = t
+    let r = t
         * (0.999_977_26
             + t2 * (-0.332_623_47
                 + t2 * (0.193_543_46 + t2 * (-0.116_432_87 + t2 * (0.052_653_32 - 0.011_721_2 * t2)))));
-    if ay > ax {
-        r = PI / 2.0 - r;
-    }
-    if x < 0.0 {
-        r = PI - r;
-    }
+    let r = if ay > ax { PI / 2.0 - r } else { r };
+    let r = if x < 0.0 { PI - r } else { r };
     if y < 0.0 {
         -r
     } else {
