@@ -422,7 +422,7 @@ class PlateIndex:
                 pl.col(src).cast(pl.String) if src == "plate" else pl.col(src) for src, _ in self._hit_alert_columns
             )
             .gather(alert_idx)
-            .rename({src: out for src, out in self._hit_alert_columns})
+            .rename(dict(self._hit_alert_columns))
         )
         columns: list[pl.Series] = [
             read_ids.gather(read_idx).alias("read_id"),
