@@ -23,7 +23,7 @@ import polars as pl
 import pyarrow as pa
 
 from cgi_match import _core
-from cgi_match._columns import str_array, str_buffers
+from cgi_match._columns import str_array, str_buffers, str_view_buffers
 from cgi_match.errors import IndexFileError, InvalidInputError, StorageError
 
 #: Reject code → the sentence a person reads in ``rejects.parquet``.
@@ -403,8 +403,8 @@ class PlateIndex:
             )
         plates = table["plate"].cast(pl.String)
         read, alert, kind, distance, score, reject = self._index.match_reads(
-            str_buffers(plates),
-            _str_column(table, "country"),
+            str_view_buffers(plates),
+            None if "country" not in table.columns else str_view_buffers(table["country"]),
             time_buffers(table, "seen_at", "reads"),
             max_ocr=max_ocr,
             max_edits=max_edits,
