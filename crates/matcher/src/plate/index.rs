@@ -757,6 +757,7 @@ impl PlateIndex {
         let mut p = Prepared {
             state: Err(PlateReject::Empty),
             read: KeyChars::default(),
+            decoded: false,
             key: 0..0,
             country: Country::UNKNOWN,
             t: opts.at,
@@ -777,15 +778,29 @@ impl PlateIndex {
             }
         };
         p.t = reads.seen_at.and_then(|c| c.get(i)).unwrap_or(opts.at);
+        let begin = s.keys.len() as u32;
+        s.keys.extend_from_slice(s.key.as_bytes());
+        p.key = begin..s.keys.len() as u32;
+        let key = s.key.as_bytes();
+        // `?` and `*` are ASCII, so they never occur inside a multi-byte UTF-8 character.
+        let is_pattern = key.iter().any(|&b| b == b'?' || b == b'*');
+        let fuzzy_probe = !is_pattern && opts.max_edits > 0;
+        if key.is_ascii() && !is_pattern && !fuzzy_probe {
+            // Byte path for ASCII keys (nearly every key: Cyrillic and Greek plate letters normalise to their Latin
+            // look-alikes): fold and hash the bytes as the characters they are, the same hash as the `char` path
+            // below, without decoding the key into `KeyChars`. `finish_read` decodes it only if it needs it.
+            p.state = Ok(false);
+            s.hashes.push(hash_chars(key.iter().map(|&b| self.classes.fold(char::from(b)))));
+            p.hashes.end = s.hashes.len();
+            return p;
+        }
         let Some(read) = KeyChars::new(&s.key) else {
             p.state = Err(PlateReject::TooLong);
             return p;
         };
         p.read = read;
-        let begin = s.keys.len() as u32;
-        s.keys.extend_from_slice(s.key.as_bytes());
-        p.key = begin..s.keys.len() as u32;
-        if read.is_pattern() {
+        p.decoded = true;
+        if is_pattern {
             p.state = Ok(true);
             return p;
         }
@@ -793,7 +808,7 @@ impl PlateIndex {
         let mut folded = read;
         folded.map_in_place(|c| self.classes.fold(c));
         let hashes = &mut s.hashes;
-        if opts.max_edits > 0 && read.len() >= opts.min_fuzzy_length {
+        if fuzzy_probe && read.len() >= opts.min_fuzzy_length {
             p.fuzzy_probe = true;
             for_each_deletion(folded.as_slice(), opts.max_edits as usize, |h| hashes.push(h));
         } else {
@@ -809,7 +824,16 @@ impl PlateIndex {
         s.found.clear();
         let is_pattern = p.state?;
         let (country, t) = (p.country, p.t);
-        let read = p.read;
+        // Keys that took the byte path are decoded only when something compares characters: a fuzzy kind with
+        // candidates to classify, or wildcard alerts (most exact-only and candidate-free reads never are).
+        let needs_chars =
+            (!p.candidates.is_empty() && (opts.max_ocr > 0 || opts.max_edits > 0)) || !self.patterns.is_empty();
+        let read = if p.decoded || !needs_chars {
+            p.read
+        } else {
+            let key = std::str::from_utf8(&s.keys[p.key.start as usize..p.key.end as usize]).unwrap_or_default();
+            KeyChars::new(key).ok_or(PlateReject::TooLong)?
+        };
         let allowed = |a: usize| {
             let h = &self.hot[a];
             opts.country_policy.allows(country, h.country) && h.from <= t && t <= h.to
@@ -997,7 +1021,9 @@ fn country_of(column: Option<&StrColumn<'_>>, i: usize) -> Result<Country, Plate
 struct Prepared {
     /// `Ok(true)` for a pattern read, `Ok(false)` for a literal read, or why the read is refused.
     state: Result<bool, PlateReject>,
+    /// The key's characters when `decoded` (always for patterns and edit probes; see [`PlateIndex::finish_read`]).
     read: KeyChars,
+    decoded: bool,
     /// The normalised key's bytes in [`Scratch::keys`].
     key: Range<u32>,
     country: Country,
