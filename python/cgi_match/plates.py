@@ -401,7 +401,9 @@ class PlateIndex:
             raise InvalidInputError(
                 f"country_policy must be one of {', '.join(COUNTRY_POLICIES)}, not {country_policy!r}"
             )
-        plates = table["plate"].cast(pl.String)
+        # One chunk: the core then gets polars' own buffers without a copy, and the gathers of hit and reject rows
+        # below stay cheap (gathering 55k rows from an 8-chunk column took ~3 ms instead of ~0.1 ms).
+        plates = table["plate"].cast(pl.String).rechunk()
         read, alert, kind, distance, score, reject = self._index.match_reads(
             str_view_buffers(plates),
             None if "country" not in table.columns else str_view_buffers(table["country"]),
