@@ -17,7 +17,7 @@ use crate::plate::distance::{
     lookalike_substitutions, weighted_distance_within, wildcard_matches, KeyChars, EDIT_COST, LOOKALIKE_COST,
 };
 use crate::plate::neighbourhood::{for_each_deletion, hash_chars, Neighbourhood};
-use crate::plate::normalise::{normalise_plate_bytes_into, normalise_plate_into, PlateReject, MAX_PLATE_LEN};
+use crate::plate::normalise::{normalise_plate_bytes_append, normalise_plate_into, PlateReject, MAX_PLATE_LEN};
 use crate::plate::ocr::OcrClasses;
 
 /// Largest `max_edits` supported: the deletion neighbourhood of depth 3 would hold ~100 entries per alert.
@@ -766,22 +766,23 @@ impl PlateIndex {
             candidates: 0..0,
         };
         let Some(text) = reads.plate.bytes(i) else { return p };
-        if let Err(why) = normalise_plate_bytes_into(text, true, &mut s.key) {
+        // The key goes straight into the group's key buffer.
+        let begin = s.keys.len();
+        if let Err(why) = normalise_plate_bytes_append(text, true, &mut s.keys, &mut s.key) {
             p.state = Err(why);
             return p;
         }
         p.country = match country_of(reads.country.as_ref(), i) {
             Ok(c) => c,
             Err(why) => {
+                s.keys.truncate(begin);
                 p.state = Err(why);
                 return p;
             }
         };
+        p.key = begin as u32..s.keys.len() as u32;
         p.t = reads.seen_at.and_then(|c| c.get(i)).unwrap_or(opts.at);
-        let begin = s.keys.len() as u32;
-        s.keys.extend_from_slice(s.key.as_bytes());
-        p.key = begin..s.keys.len() as u32;
-        let key = s.key.as_bytes();
+        let key = &s.keys[begin..];
         // `?` and `*` are ASCII, so they never occur inside a multi-byte UTF-8 character.
         let is_pattern = key.iter().any(|&b| b == b'?' || b == b'*');
         let fuzzy_probe = !is_pattern && opts.max_edits > 0;
@@ -794,7 +795,7 @@ impl PlateIndex {
             p.hashes.end = s.hashes.len();
             return p;
         }
-        let Some(read) = KeyChars::new(&s.key) else {
+        let Some(read) = KeyChars::from_bytes(key) else {
             p.state = Err(PlateReject::TooLong);
             return p;
         };
@@ -823,6 +824,9 @@ impl PlateIndex {
     fn finish_read(&self, p: &Prepared, opts: &MatchOptions, s: &mut Scratch) -> Result<(), PlateReject> {
         s.found.clear();
         let is_pattern = p.state?;
+        if !is_pattern && p.candidates.is_empty() && self.patterns.is_empty() {
+            return Ok(()); // most reads: no candidate, no wildcard alert, nothing to verify
+        }
         let (country, t) = (p.country, p.t);
         // Keys that took the byte path are decoded only when something compares characters: a fuzzy kind with
         // candidates to classify, or wildcard alerts (most exact-only and candidate-free reads never are).
@@ -831,8 +835,7 @@ impl PlateIndex {
         let read = if p.decoded || !needs_chars {
             p.read
         } else {
-            let key = std::str::from_utf8(&s.keys[p.key.start as usize..p.key.end as usize]).unwrap_or_default();
-            KeyChars::new(key).ok_or(PlateReject::TooLong)?
+            KeyChars::from_bytes(&s.keys[p.key.start as usize..p.key.end as usize]).ok_or(PlateReject::TooLong)?
         };
         let allowed = |a: usize| {
             let h = &self.hot[a];
