@@ -105,7 +105,10 @@ impl<'a> StrColumn<'a> {
     }
 
     /// Raw bytes of row `i`, `None` when null. Panics only if `i >= len()` (a caller bug, not an input one).
-    #[inline]
+    // Called twice per read on the matching path; left to itself the compiler keeps it out of line (−20
+    // instructions per read when inlined, callgrind).
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
     pub fn bytes(&self, i: usize) -> Option<&'a [u8]> {
         if let Some(v) = self.valid {
             if !v[i] {
