@@ -70,7 +70,7 @@ impl<'a> StrColumn<'a> {
     /// views of strings longer than 12 bytes point into. Every non-null view is checked to lie inside its
     /// buffer, so that every later access is in bounds (views of null rows are never read).
     pub fn from_views(views: &'a [u8], buffers: &'a [&'a [u8]], valid: Option<&'a [bool]>) -> MatchResult<Self> {
-        if views.len() % VIEW_BYTES != 0 {
+        if !views.len().is_multiple_of(VIEW_BYTES) {
             return Err(MatchError::invalid(format!(
                 "string column: {} bytes of views is not a whole number of {VIEW_BYTES}-byte views",
                 views.len()
