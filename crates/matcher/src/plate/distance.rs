@@ -31,6 +31,20 @@ impl KeyChars {
         Some(KeyChars { chars, len: len as u8 })
     }
 
+    /// Decodes a normalised key's UTF-8 bytes, one `char` per byte when they are ASCII (nearly every key) without
+    /// a validation pass; `None` if the bytes are not UTF-8 or hold more than [`MAX_PLATE_LEN`] characters.
+    #[inline]
+    pub fn from_bytes(key: &[u8]) -> Option<Self> {
+        if !key.is_ascii() {
+            return Self::new(std::str::from_utf8(key).ok()?);
+        }
+        let mut chars = ['\0'; MAX_PLATE_LEN];
+        for (slot, &b) in chars.get_mut(..key.len())?.iter_mut().zip(key) {
+            *slot = char::from(b);
+        }
+        Some(KeyChars { chars, len: key.len() as u8 })
+    }
+
     /// The characters.
     #[inline]
     pub fn as_slice(&self) -> &[char] {
@@ -234,6 +248,15 @@ mod tests {
     }
 
     use crate::plate::reference::full_distance as full;
+
+    #[test]
+    fn key_from_bytes_equals_key_from_text() {
+        for key in ["", "1ABC123", "123456789012", "1234567890123", "ŁÓDŹ1", "ЖЖЖЖЖЖЖЖЖЖЖЖ", "ЖЖЖЖЖЖЖЖЖЖЖЖЖ", "?B*"]
+        {
+            assert_eq!(KeyChars::from_bytes(key.as_bytes()), KeyChars::new(key), "{key}");
+        }
+        assert_eq!(KeyChars::from_bytes(&[0xff]), None);
+    }
 
     #[test]
     fn weights() {

@@ -19,7 +19,7 @@ use crate::plate::distance::{
     lookalike_substitutions_by, weighted_distance_within_by, wildcard_matches, KeyChars, EDIT_COST, LOOKALIKE_COST,
 };
 use crate::plate::neighbourhood::{deletion_hash, for_each_deletion, hash_chars, Neighbourhood};
-use crate::plate::normalise::{normalise_plate_bytes_into, normalise_plate_into, PlateReject, MAX_PLATE_LEN};
+use crate::plate::normalise::{normalise_plate_bytes_append, normalise_plate_into, PlateReject, MAX_PLATE_LEN};
 use crate::plate::ocr::OcrClasses;
 
 /// Largest `max_edits` supported: the deletion neighbourhood of depth 3 would hold ~100 entries per alert.
@@ -667,16 +667,26 @@ impl PlateIndex {
             return Ok(out);
         }
         let tasks = (rows.end - rows.start).div_ceil(READS_PER_TASK);
-        // Scratch buffers live per rayon job (`map_init`), not per task: growing fresh buffers for every task of
-        // 2048 reads cost ~20% of the exact path's instructions in allocator calls (callgrind).
+        // Scratch buffers and the output columns live per rayon job (`fold`: one accumulator per contiguous run of
+        // tasks, in task order), not per task: growing fresh buffers for every task of 2048 reads cost ~20% of the
+        // exact path's instructions in allocator calls, and freeing every task's output columns after the
+        // concatenation another ~7% in glibc's `malloc_consolidate` (callgrind).
         let parts: Vec<MatchOutput> = (0..tasks)
             .into_par_iter()
-            .map_init(Scratch::default, |scratch, t| {
-                let start = rows.start + t * READS_PER_TASK;
-                let end = (start + READS_PER_TASK).min(rows.end);
-                self.match_task(reads, start..end, opts, scratch)
-            })
+            .fold(
+                || (Scratch::default(), MatchOutput::default()),
+                |(mut scratch, mut out), t| {
+                    let start = rows.start + t * READS_PER_TASK;
+                    let end = (start + READS_PER_TASK).min(rows.end);
+                    self.match_task(reads, start..end, opts, &mut scratch, &mut out);
+                    (scratch, out)
+                },
+            )
+            .map(|(_, out)| out)
             .collect();
+        if parts.len() == 1 {
+            return Ok(parts.into_iter().next().unwrap_or_default());
+        }
         let hits: usize = parts.iter().map(|p| p.hits.len()).sum();
         let mut out = MatchOutput { hits: Hits::with_capacity(hits), reject: Vec::with_capacity(rows.len()) };
         for part in parts {
@@ -685,22 +695,21 @@ impl PlateIndex {
         Ok(out)
     }
 
+    /// Appends the hits and reject codes of reads `rows` to `out`, group by group.
     fn match_task(
         &self,
         reads: &ReadColumns<'_>,
         rows: Range<usize>,
         opts: &MatchOptions,
         scratch: &mut Scratch,
-    ) -> MatchOutput {
-        // A guess at the hits (a tenth of reads hit in a typical feed) so the columns rarely grow.
-        let mut out = MatchOutput { hits: Hits::with_capacity(rows.len() / 8), reject: Vec::with_capacity(rows.len()) };
+        out: &mut MatchOutput,
+    ) {
         let mut start = rows.start;
         while start < rows.end {
             let end = (start + READS_PER_GROUP).min(rows.end);
-            self.match_group(reads, start..end, opts, scratch, &mut out);
+            self.match_group(reads, start..end, opts, scratch, out);
             start = end;
         }
-        out
     }
 
     /// Matches a small group of reads phase by phase rather than read by read: all the group's directory
@@ -776,6 +785,7 @@ impl PlateIndex {
         let mut p = Prepared {
             state: Err(PlateReject::Empty),
             read: KeyChars::default(),
+            decoded: false,
             key: 0..0,
             country: Country::UNKNOWN,
             t: opts.at,
@@ -784,27 +794,42 @@ impl PlateIndex {
             candidates: 0..0,
         };
         let Some(text) = reads.plate.bytes(i) else { return p };
-        if let Err(why) = normalise_plate_bytes_into(text, true, &mut s.key) {
+        // The key goes straight into the group's key buffer.
+        let begin = s.keys.len();
+        if let Err(why) = normalise_plate_bytes_append(text, true, &mut s.keys, &mut s.key) {
             p.state = Err(why);
             return p;
         }
         p.country = match country_of(reads.country.as_ref(), i) {
             Ok(c) => c,
             Err(why) => {
+                s.keys.truncate(begin);
                 p.state = Err(why);
                 return p;
             }
         };
+        p.key = begin as u32..s.keys.len() as u32;
         p.t = reads.seen_at.and_then(|c| c.get(i)).unwrap_or(opts.at);
-        let Some(read) = KeyChars::new(&s.key) else {
+        let key = &s.keys[begin..];
+        // `?` and `*` are ASCII, so they never occur inside a multi-byte UTF-8 character.
+        let is_pattern = key.iter().any(|&b| b == b'?' || b == b'*');
+        let fuzzy_probe = !is_pattern && opts.max_edits > 0;
+        if key.is_ascii() && !is_pattern && !fuzzy_probe {
+            // Byte path for ASCII keys (nearly every key: Cyrillic and Greek plate letters normalise to their Latin
+            // look-alikes): fold and hash the bytes as the characters they are, the same hash as the `char` path
+            // below, without decoding the key into `KeyChars`. `finish_read` decodes it only if it needs it.
+            p.state = Ok(false);
+            s.hashes.push(hash_chars(key.iter().map(|&b| self.classes.fold(char::from(b)))));
+            p.hashes.end = s.hashes.len();
+            return p;
+        }
+        let Some(read) = KeyChars::from_bytes(key) else {
             p.state = Err(PlateReject::TooLong);
             return p;
         };
         p.read = read;
-        let begin = s.keys.len() as u32;
-        s.keys.extend_from_slice(s.key.as_bytes());
-        p.key = begin..s.keys.len() as u32;
-        if read.is_pattern() {
+        p.decoded = true;
+        if is_pattern {
             p.state = Ok(true);
             return p;
         }
@@ -812,7 +837,7 @@ impl PlateIndex {
         let mut folded = read;
         folded.map_in_place(|c| self.classes.fold(c));
         let hashes = &mut s.hashes;
-        if opts.max_edits > 0 && read.len() >= opts.min_fuzzy_length {
+        if fuzzy_probe && read.len() >= opts.min_fuzzy_length {
             p.fuzzy_probe = true;
             for_each_deletion(folded.as_slice(), opts.max_edits as usize, |h| hashes.push(h));
         } else {
@@ -827,8 +852,19 @@ impl PlateIndex {
     fn finish_read(&self, p: &Prepared, opts: &MatchOptions, s: &mut Scratch) -> Result<(), PlateReject> {
         s.found.clear();
         let is_pattern = p.state?;
+        if !is_pattern && p.candidates.is_empty() && self.patterns.is_empty() {
+            return Ok(()); // most reads: no candidate, no wildcard alert, nothing to verify
+        }
         let (country, t) = (p.country, p.t);
-        let read = p.read;
+        // Keys that took the byte path are decoded only when something compares characters: a fuzzy kind with
+        // candidates to classify, or wildcard alerts (most exact-only and candidate-free reads never are).
+        let needs_chars =
+            (!p.candidates.is_empty() && (opts.max_ocr > 0 || opts.max_edits > 0)) || !self.patterns.is_empty();
+        let read = if p.decoded || !needs_chars {
+            p.read
+        } else {
+            KeyChars::from_bytes(&s.keys[p.key.start as usize..p.key.end as usize]).ok_or(PlateReject::TooLong)?
+        };
         let allowed = |a: usize| {
             let h = &self.hot[a];
             opts.country_policy.allows(country, h.country) && h.from <= t && t <= h.to
@@ -1022,7 +1058,9 @@ fn country_of(column: Option<&StrColumn<'_>>, i: usize) -> Result<Country, Plate
 struct Prepared {
     /// `Ok(true)` for a pattern read, `Ok(false)` for a literal read, or why the read is refused.
     state: Result<bool, PlateReject>,
+    /// The key's characters when `decoded` (always for patterns and edit probes; see [`PlateIndex::finish_read`]).
     read: KeyChars,
+    decoded: bool,
     /// The normalised key's bytes in [`Scratch::keys`].
     key: Range<u32>,
     country: Country,

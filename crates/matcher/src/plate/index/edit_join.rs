@@ -259,10 +259,11 @@ mod tests {
         let n = plates.len();
         let joined = index.match_edit_block(&reads, 0..n, o, edit);
         let mut one_by_one = MatchOutput::default();
+        let mut scratch = Scratch::default();
         let mut start = 0;
         while start < n {
             let end = (start + READS_PER_TASK).min(n);
-            one_by_one.append(index.match_task(&reads, start..end, o, &mut Scratch::default()));
+            index.match_task(&reads, start..end, o, &mut scratch, &mut one_by_one);
             start = end;
         }
         assert_eq!(joined, one_by_one);
