@@ -15,7 +15,8 @@
 //!
 //! Each line also prints an FNV-1a hash of the bits of every score in pair order, so two builds can be checked
 //! for bit-identical scores at a glance; `--dump FILE` writes every score (set, kind, a, b, bits, value) for a
-//! closer look.
+//! closer look; `--only TEXT` times only the measurements whose "set kind" name contains TEXT (e.g. `devset
+//! genuine`, for a profiler).
 
 // A measuring tool like the benches: its output is stdout, and a bad argument or an unreadable file ends the
 // run with a message.
@@ -33,10 +34,11 @@ struct Args {
     rounds: u32,
     seed: u64,
     dump: Option<PathBuf>,
+    only: Option<String>,
 }
 
 fn parse() -> Args {
-    let mut a = Args { seconds: 2.0, rounds: 3, seed: 11, dump: None };
+    let mut a = Args { seconds: 2.0, rounds: 3, seed: 11, dump: None, only: None };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     for pair in argv.chunks(2) {
         let (key, value) = (pair[0].as_str(), pair.get(1).map_or("", String::as_str));
@@ -45,7 +47,8 @@ fn parse() -> Args {
             "--rounds" => a.rounds = value.parse().expect("--rounds N"),
             "--seed" => a.seed = value.parse().expect("--seed S (synthetic impressions)"),
             "--dump" => a.dump = Some(PathBuf::from(value)),
-            other => panic!("unknown argument {other} (--seconds, --rounds, --seed, --dump)"),
+            "--only" => a.only = Some(value.to_owned()),
+            other => panic!("unknown argument {other} (--seconds, --rounds, --seed, --dump, --only)"),
         }
     }
     a
@@ -156,6 +159,9 @@ fn main() {
     println!("comparisons per second of {clock}, {} s per measurement:", args.seconds);
     for round in 1..=args.rounds {
         for (name, kind, t, pairs) in &measured {
+            if args.only.as_ref().is_some_and(|only| !format!("{name} {kind}").contains(only.as_str())) {
+                continue;
+            }
             let r = rate(&m, t, pairs, args.seconds, start);
             println!("round {round} {name} {kind}: {r:.0} comparisons/s");
         }
