@@ -5,6 +5,8 @@
 //! Hit order (ARCHITECTURE): read order, then score descending, then alert id. Alerts are numbered densely
 //! in (alert id, input row) order at build time, so "then alert id" is "then dense number".
 
+mod edit_join;
+
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -14,9 +16,9 @@ use crate::columns::StrColumn;
 use crate::error::{MatchError, MatchResult};
 use crate::plate::country::{normalise_country_bytes, Country, CountryPolicy};
 use crate::plate::distance::{
-    lookalike_substitutions, weighted_distance_within, wildcard_matches, KeyChars, EDIT_COST, LOOKALIKE_COST,
+    lookalike_substitutions_by, weighted_distance_within_by, wildcard_matches, KeyChars, EDIT_COST, LOOKALIKE_COST,
 };
-use crate::plate::neighbourhood::{for_each_deletion, hash_chars, Neighbourhood};
+use crate::plate::neighbourhood::{deletion_hash, for_each_deletion, hash_chars, Neighbourhood};
 use crate::plate::normalise::{normalise_plate_bytes_into, normalise_plate_into, PlateReject, MAX_PLATE_LEN};
 use crate::plate::ocr::OcrClasses;
 
@@ -499,7 +501,12 @@ impl PlateIndex {
             .flat_map_iter(|a| {
                 let folded = self.folded_key(a);
                 let mut out = Vec::with_capacity(1 + folded.len() * depth);
-                for_each_deletion(folded.as_slice(), depth, |h| out.push((h, a as u32)));
+                if depth == 0 {
+                    // The exact/OCR table: the folded key under the exact path's hash.
+                    out.push((hash_chars(folded.as_slice().iter().copied()), a as u32));
+                } else {
+                    for_each_deletion(folded.as_slice(), depth, |h| out.push((h, a as u32)));
+                }
                 out
             })
             .collect();
@@ -646,6 +653,18 @@ impl PlateIndex {
         }
         if opts.max_edits > 0 {
             self.prepare(opts.max_edits);
+        }
+        if opts.max_edits > 0 && rows.len() >= edit_join::MIN_BLOCK_READS {
+            // Edit matching looks up every deletion string of every read: joined block by block (edit_join.rs).
+            let edit = self.edit_table(opts.max_edits);
+            let mut out = MatchOutput { hits: Hits::default(), reject: Vec::with_capacity(rows.len()) };
+            let mut start = rows.start;
+            while start < rows.end {
+                let end = start.saturating_add(edit_join::READS_PER_BLOCK).min(rows.end);
+                out.append(self.match_edit_block(reads, start..end, opts, edit));
+                start = end;
+            }
+            return Ok(out);
         }
         let tasks = (rows.end - rows.start).div_ceil(READS_PER_TASK);
         // Scratch buffers live per rayon job (`map_init`), not per task: growing fresh buffers for every task of
@@ -832,7 +851,7 @@ impl PlateIndex {
                 let table = self.edit_table(1);
                 let literal = chars.iter().enumerate().filter(|&(i, _)| i != p).map(|(_, &c)| self.classes.fold(c));
                 s.pattern_candidates.clear();
-                table.get_into(hash_chars(literal), &mut s.pattern_candidates);
+                table.get_into(deletion_hash(literal), &mut s.pattern_candidates);
                 s.pattern_candidates.sort_unstable();
                 s.pattern_candidates.dedup();
                 for &a in &s.pattern_candidates {
@@ -940,17 +959,23 @@ impl PlateIndex {
         if opts.max_ocr == 0 && opts.max_edits == 0 {
             return None; // exact only: nothing else can hit, skip decoding the alert's key
         }
+        if read_bytes.is_ascii() && alert_bytes.is_ascii() {
+            // ASCII keys (nearly every plate: other scripts are folded to the Latin letters they look like) have
+            // one byte per character: compare the bytes without decoding either key to `char`s.
+            return classify_fuzzy(read_bytes, alert_bytes, |b| self.classes.fold_byte(b), opts);
+        }
         let alert = KeyChars::new(std::str::from_utf8(alert_bytes).ok()?)?;
-        classify_fuzzy(read, &alert, &self.classes, opts)
+        classify_fuzzy(read.as_slice(), alert.as_slice(), |c| self.classes.fold(c), opts)
     }
 }
 
-/// Kind, distance and score of two different literal keys under the fuzzy rules (shared with the tests'
-/// reference only through its documentation: the reference re-implements it).
-fn classify_fuzzy(
-    read: &KeyChars,
-    alert: &KeyChars,
-    classes: &OcrClasses,
+/// Kind, distance and score of two different literal keys under the fuzzy rules, over `char`s or the bytes of
+/// ASCII keys with the matching OCR fold (shared with the tests' reference only through its documentation: the
+/// reference re-implements it).
+fn classify_fuzzy<T: Copy + Eq>(
+    read: &[T],
+    alert: &[T],
+    fold: impl Fn(T) -> T + Copy,
     opts: &MatchOptions,
 ) -> Option<(MatchKind, u32, f32)> {
     // Short plates: only the narrow `ocr` kind, with its own smaller limit (see `MatchOptions::max_ocr_short`).
@@ -958,7 +983,7 @@ fn classify_fuzzy(
     let max_ocr = if short { opts.max_ocr.min(opts.max_ocr_short) } else { opts.max_ocr };
     let longer = read.len().max(alert.len());
     if max_ocr > 0 {
-        if let Some(subs) = lookalike_substitutions(read.as_slice(), alert.as_slice(), classes) {
+        if let Some(subs) = lookalike_substitutions_by(read, alert, fold) {
             if subs <= max_ocr {
                 let d = subs * LOOKALIKE_COST;
                 return Some((MatchKind::Ocr, d, score_distance(d, longer)));
@@ -966,7 +991,7 @@ fn classify_fuzzy(
         }
     }
     if opts.max_edits > 0 && !short {
-        let d = weighted_distance_within(read.as_slice(), alert.as_slice(), classes, opts.max_edits * EDIT_COST)?;
+        let d = weighted_distance_within_by(read, alert, fold, opts.max_edits * EDIT_COST)?;
         return Some((MatchKind::Edit, d, score_distance(d, longer)));
     }
     None
