@@ -350,6 +350,9 @@ impl CylinderScan {
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by_key(|&c| (std::cmp::Reverse(probe.cylinder_popcount(c)), c));
         order.truncate(cylinders.min(SCAN_MAX_PROBE_CYLINDERS));
+        // Scanned in direction order, so the probe cylinders within ±δ_θ of a gallery minutia are one or two
+        // index ranges (no mispredicted branch per pair).
+        order.sort_by(|&a, &b| probe.cylinder_angle(a).total_cmp(&probe.cylinder_angle(b)).then(a.cmp(&b)));
         let words = matcher.layout().words;
         let mut bits = vec![0; order.len() * words];
         for (slot, &c) in order.iter().enumerate() {
@@ -365,7 +368,7 @@ impl CylinderScan {
             words,
             bits,
             norms: order.iter().map(|&c| (probe.cylinder_popcount(c) as f32).sqrt()).collect(),
-            angles: order.iter().map(|&c| probe.cylinder_angle(c)).collect(),
+            angles: order.iter().map(|&c| probe.cylinder_angle(c).rem_euclid(std::f32::consts::TAU)).collect(),
             max_rotation: matcher.params().max_rotation.clamp(1e-3, std::f32::consts::PI),
             sqrt: (0..=words * 128).map(|k| (k as f32).sqrt()).collect(),
             has_popcnt,
@@ -408,10 +411,21 @@ impl CylinderScan {
         self.score_chunk_body(templates, out);
     }
 
-    // Always inlined so the POPCNT copy above really gets its own code generation.
+    // Fixed-size popcount loop for the default layout (5 words), any other layout by slices.
     #[allow(clippy::inline_always)]
     #[inline(always)]
     fn score_chunk_body<T: HashedCylinders>(&self, templates: &[T], out: &mut [f32]) {
+        if self.words == 5 {
+            self.score_chunk_words::<T, 5>(templates, out);
+        } else {
+            self.score_chunk_words::<T, 0>(templates, out);
+        }
+    }
+
+    // Always inlined so the POPCNT copy above really gets its own code generation.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn score_chunk_words<T: HashedCylinders, const W: usize>(&self, templates: &[T], out: &mut [f32]) {
         use std::f32::consts::{PI, TAU};
         let k = self.norms.len();
         let words = self.words.max(1);
@@ -421,22 +435,40 @@ impl CylinderScan {
         for (t, score) in templates.iter().zip(out.iter_mut()) {
             let mut best = [[0.0_f32; SCAN_SECTORS]; SCAN_MAX_PROBE_CYLINDERS];
             for g in 0..t.cylinder_count() {
-                let (gbits, gangle) = (t.cylinder_bits(g), t.cylinder_angle(g));
+                let (gbits, gangle) = (t.cylinder_bits(g), t.cylinder_angle(g).rem_euclid(TAU));
                 let gnorm = self.sqrt.get(t.cylinder_popcount(g) as usize).copied().unwrap_or(0.0);
-                for (&(pbits, (pnorm, pangle)), row) in probe.iter().zip(best.iter_mut()) {
-                    // Rotation probe − gallery in (−π, π]; pairs turned by more than δ_θ are not compared.
-                    let mut d = pangle - gangle;
-                    d -= TAU * f32::from(u8::from(d > PI));
-                    d += TAU * f32::from(u8::from(d <= -PI));
-                    let norms = pnorm + gnorm;
-                    if d.abs() > self.max_rotation || norms == 0.0 {
-                        continue;
-                    }
-                    let differ: u32 = pbits.iter().zip(gbits).map(|(a, b)| (a ^ b).count_ones()).sum();
-                    let sim = 1.0 - self.sqrt.get(differ as usize).copied().unwrap_or(0.0) / norms;
-                    let sector = (((d + self.max_rotation) * to_sector) as usize).min(SCAN_SECTORS - 1);
-                    if sim > row[sector] {
-                        row[sector] = sim;
+                // Probe cylinders (sorted by direction) whose direction is within ±δ_θ of this one: up to two
+                // ranges; the exact test below still decides at the edges.
+                let below = |v: f32| self.angles.iter().map(|&a| usize::from(a < v)).sum::<usize>();
+                let (lo, hi) = (gangle - self.max_rotation - 1e-4, gangle + self.max_rotation + 1e-4);
+                let ranges = if self.max_rotation >= PI - 1e-3 {
+                    [(0, k), (0, 0)]
+                } else if lo < 0.0 {
+                    [(0, below(hi)), (below(lo + TAU), k)]
+                } else if hi >= TAU {
+                    [(below(lo), k), (0, below(hi - TAU))]
+                } else {
+                    [(below(lo), below(hi)), (0, 0)]
+                };
+                for (from, to) in ranges {
+                    for (&(pbits, (pnorm, pangle)), row) in probe[from..to].iter().zip(best[from..to].iter_mut()) {
+                        // Rotation probe − gallery in (−π, π]; pairs turned by more than δ_θ are not compared.
+                        let mut d = pangle - gangle;
+                        d -= TAU * f32::from(u8::from(d > PI));
+                        d += TAU * f32::from(u8::from(d <= -PI));
+                        let norms = pnorm + gnorm;
+                        if d.abs() > self.max_rotation || norms == 0.0 {
+                            continue;
+                        }
+                        let differ: u32 = match (W, pbits.first_chunk::<W>(), gbits.first_chunk::<W>()) {
+                            (1.., Some(a), Some(b)) => a.iter().zip(b).map(|(a, b)| (a ^ b).count_ones()).sum(),
+                            _ => pbits.iter().zip(gbits).map(|(a, b)| (a ^ b).count_ones()).sum(),
+                        };
+                        let sim = 1.0 - self.sqrt.get(differ as usize).copied().unwrap_or(0.0) / norms;
+                        let sector = (((d + self.max_rotation) * to_sector) as usize).min(SCAN_SECTORS - 1);
+                        if sim > row[sector] {
+                            row[sector] = sim;
+                        }
                     }
                 }
             }
