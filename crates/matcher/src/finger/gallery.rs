@@ -71,8 +71,8 @@ impl Default for SearchOptions {
             exhaustive: true,
             penetration: 0.05,
             min_candidates: 256,
-            // The hashing votes stay the default stage 1: the exact cylinder scan keeps far more mates but costs
-            // about as much per template as the local-similarity half of a full comparison (BENCHMARKS.md).
+            // The hashing votes stay the default stage 1: the exact cylinder scan keeps far more mates but its
+            // stage 1 costs about as much as an exhaustive search (BENCHMARKS.md).
             prefilter: Prefilter::Hashing,
         }
     }

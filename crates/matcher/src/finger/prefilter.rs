@@ -305,7 +305,7 @@ pub enum Prefilter {
 /// Largest number of probe cylinders one scan compares (bounds the per-template scratch on the stack).
 pub const SCAN_MAX_PROBE_CYLINDERS: usize = 32;
 /// Number of best probe cylinders (each its best gallery cylinder) summed into a scan score; chosen on synthetic
-/// seed 7 (3, 4 and 6 tried; 4 kept the most mates at 1–2 % penetration), never on the development set.
+/// seed 7 (3 and 4 tried; 4 kept more mates at 0.5–1 % penetration), never on the development set.
 pub const SCAN_TOP: usize = 4;
 /// Rotation sectors of the scan over [−δ_θ, δ_θ]; a template's score is its best window of two adjacent ones.
 const SCAN_SECTORS: usize = 8;
@@ -316,15 +316,15 @@ const SCAN_SECTORS: usize = 8;
 /// **Similarity.** The matcher's bit-based one without the common-validity masking,
 /// 1 − ‖a ⊕ b‖ / (‖a‖ + ‖b‖), ‖·‖ the square root of the popcount (Cappelli, Ferrara & Maltoni, TPAMI 32(12),
 /// 2010, eq. 17 with every cell taken as valid): one POPCNT per word and a table lookup. Masking (four popcounts
-/// per word) ranked mates no better on synthetic seed 7. As in the matcher, only minutiae turned by at most δ_θ
+/// per word) ranked mates no better on synthetic seed 7 (tried with the sum over every probe cylinder). As in the matcher, only minutiae turned by at most δ_θ
 /// are compared.
 ///
 /// **Score.** Each probe cylinder keeps its best similarity per (template, implied rotation sector of
 /// [−δ_θ, δ_θ]); a template's score is, over windows of two adjacent sectors, the largest sum of the
 /// [`SCAN_TOP`] best probe cylinders. A mate has a few very similar cylinders at one rotation (what LSS-R builds
 /// on), while an impostor has many mediocre ones spread over rotations: summing every probe cylinder's best
-/// (tried first) drowned the mate's few good pairs in the impostors' many fair ones (mate among the 1 %
-/// candidates for 147 of 165 correct exhaustive rank-1 probes on seed 7, against 164 with the top 4).
+/// (tried first) drowned the mate's few good pairs in the impostors' many fair ones (with masking, the mate was
+/// among the 1 % candidates for 147 of 165 correct exhaustive rank-1 probes on seed 7; 164 with the top 4).
 ///
 /// The probe cylinders scanned are the `cylinders` with the most set bits (most neighbours), ties to the lower
 /// index. Every template is scored on its own, so scores do not depend on thread count or gallery batching.
