@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from click.testing import CliRunner
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 
 import cgi_match
 from cgi_match import PlateIndex, normalize_plate
+from cgi_match._columns import str_buffers, str_view_buffers
 from cgi_match.cli import main
 from cgi_match.outputs import REJECTS_SCHEMA
 from cgi_match.plates import DEFAULT_OCR_CLASSES
@@ -123,6 +125,29 @@ def test_inputs_as_arrow_parquet_and_csv(tmp_path: Path) -> None:
         PlateIndex(pl.DataFrame({"alert_id": ["x"]}))
     with pytest.raises(cgi_match.StorageError):
         PlateIndex(tmp_path / "missing.parquet")
+
+
+def test_string_view_and_large_string_buffers_give_the_same_hits() -> None:
+    """The core reads polars' own string_view columns (inline and buffered strings, nulls, slices) exactly as
+    the large_string buffers of the same text; hostile views are refused, not read."""
+    index = PlateIndex(ALERTS)
+    plates = pl.Series(["1abc123", None, "AB 123 CD", "a very long plate text", "СВ 1234 РН", "", "1-ABC-123"] * 3)
+    countries = pl.Series(["B", None, "FR", "DE", "BG", None, "zz"] * 3)
+    for sl in (slice(0, None), slice(2, 17)):
+        p, c = plates[sl], countries[sl]
+        views, offsets = str_view_buffers(p), str_buffers(p)
+        assert isinstance(views[1], list)  # really the view layout
+        by_views = index._index.match_reads(views, str_view_buffers(c), None, at=0)
+        by_offsets = index._index.match_reads(offsets, str_buffers(c), None, at=0)
+        for a, b in zip(by_views, by_offsets, strict=True):
+            assert np.array_equal(a, b)
+        assert by_views[0].size > 0
+    bad_views = np.zeros(16, dtype=np.uint8)
+    bad_views[0] = 40  # a 40-byte string in buffer 0 at offset 0, but buffer 0 holds 3 bytes
+    with pytest.raises(cgi_match.InvalidInputError, match="outside"):
+        index._index.match_reads((bad_views, [np.zeros(3, dtype=np.uint8)], None))
+    with pytest.raises(cgi_match.InvalidInputError, match="whole number"):
+        index._index.match_reads((np.zeros(15, dtype=np.uint8), [], None))
 
 
 def test_save_load_pickle_and_corruption(tmp_path: Path) -> None:

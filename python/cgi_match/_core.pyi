@@ -24,6 +24,8 @@ def default_ocr_classes() -> list[str]: ...
 
 _StrArgs = tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8], npt.NDArray[np.bool_] | None]
 _TimeArgs = tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_] | None]
+# Arrow string_view buffers: (views, 16 bytes per row; data buffers; validity).
+_StrViewArgs = tuple[npt.NDArray[np.uint8], list[npt.NDArray[np.uint8]], npt.NDArray[np.bool_] | None]
 
 @final
 class PlateIndex:
@@ -40,8 +42,8 @@ class PlateIndex:
     def __len__(self) -> int: ...
     def match_reads(
         self,
-        plate: _StrArgs,
-        country: _StrArgs | None = None,
+        plate: _StrArgs | _StrViewArgs,
+        country: _StrArgs | _StrViewArgs | None = None,
         seen_at: _TimeArgs | None = None,
         *,
         max_ocr: int = 2,

@@ -23,7 +23,7 @@ import polars as pl
 import pyarrow as pa
 
 from cgi_match import _core
-from cgi_match._columns import str_array, str_buffers
+from cgi_match._columns import str_array, str_buffers, str_view_buffers
 from cgi_match.errors import IndexFileError, InvalidInputError, StorageError
 
 #: Reject code → the sentence a person reads in ``rejects.parquet``.
@@ -37,6 +37,10 @@ DEFAULT_OCR_CLASSES: tuple[str, ...] = tuple(_core.default_ocr_classes())
 #: Country policies accepted by :meth:`PlateIndex.match`.
 COUNTRY_POLICIES = ("lenient", "strict", "ignore")
 
+#: ``match_kind`` values by kind code (index 0 is never a code), for one gather instead of a per-hit lookup.
+_KIND_BY_CODE = pl.Series(
+    "match_kind", [MATCH_KINDS.get(code) for code in range(max(MATCH_KINDS) + 1)], dtype=MATCH_KIND_DTYPE
+)
 _ALERT_COLUMNS = ("alert_id", "plate", "country", "valid_from", "valid_to")
 _HIT_COLUMNS = ("read_id", "alert_id", "read_plate", "alert_plate", "match_kind", "distance", "score")
 
@@ -210,8 +214,16 @@ class PlateIndex:
 
     def _set(self, core: _core.PlateIndex, alerts: pl.DataFrame) -> None:
         self._index = core
-        self._alerts = alerts
+        # One chunk per column: gathering a hit's alert row from a many-chunk frame (a Parquet file read in
+        # row groups) took ~20 ms per 55k hits instead of ~1 ms (measured at 1M alerts, 8 chunks).
+        self._alerts = alerts.rechunk()
         self._alert_rows = core.alert_rows()
+        # The alert columns copied onto every hit, in output order: (source column, name on the hit).
+        self._hit_alert_columns = [("alert_id", "alert_id"), ("plate", "alert_plate")] + [
+            # The alert's own country and validity are named as such; other columns keep their names.
+            (name, f"alert_{name}" if name in _HIT_COLUMNS or name in _ALERT_COLUMNS else name)
+            for name in self._passthrough_names()
+        ]
 
     @classmethod
     def _from_core(cls, core: _core.PlateIndex, alerts: pl.DataFrame) -> PlateIndex:
@@ -389,10 +401,12 @@ class PlateIndex:
             raise InvalidInputError(
                 f"country_policy must be one of {', '.join(COUNTRY_POLICIES)}, not {country_policy!r}"
             )
-        plates = table["plate"].cast(pl.String)
+        # One chunk: the core then gets polars' own buffers without a copy, and the gathers of hit and reject rows
+        # below stay cheap (gathering 55k rows from an 8-chunk column took ~3 ms instead of ~0.1 ms).
+        plates = table["plate"].cast(pl.String).rechunk()
         read, alert, kind, distance, score, reject = self._index.match_reads(
-            str_buffers(plates),
-            _str_column(table, "country"),
+            str_view_buffers(plates),
+            None if "country" not in table.columns else str_view_buffers(table["country"]),
             time_buffers(table, "seen_at", "reads"),
             max_ocr=max_ocr,
             max_edits=max_edits,
@@ -404,19 +418,24 @@ class PlateIndex:
         read_ids = table["read_id"] if "read_id" in table.columns else pl.Series("read_id", np.arange(table.height))
         read_idx = pl.Series(read, dtype=pl.UInt64).cast(pl.UInt32)
         alert_idx = pl.Series(self._alert_rows[alert], dtype=pl.UInt32)
+        # All alert columns in one frame gather (polars spreads the columns over its threads).
+        alert_part = (
+            self._alerts.select(
+                pl.col(src).cast(pl.String) if src == "plate" else pl.col(src) for src, _ in self._hit_alert_columns
+            )
+            .gather(alert_idx)
+            .rename(dict(self._hit_alert_columns))
+        )
         columns: list[pl.Series] = [
             read_ids.gather(read_idx).alias("read_id"),
-            self._alerts["alert_id"].gather(alert_idx).alias("alert_id"),
+            alert_part["alert_id"],
             plates.gather(read_idx).alias("read_plate"),
-            self._alerts["plate"].cast(pl.String).gather(alert_idx).alias("alert_plate"),
-            pl.Series("match_kind", kind).replace_strict(MATCH_KINDS, return_dtype=pl.String).cast(MATCH_KIND_DTYPE),
+            alert_part["alert_plate"],
+            _KIND_BY_CODE.gather(kind),
             pl.Series("distance", distance, dtype=pl.Float32),
             pl.Series("score", score, dtype=pl.Float32),
+            *(alert_part[out] for _, out in self._hit_alert_columns[2:]),
         ]
-        for name in self._passthrough_names():
-            # The alert's own country and validity are named as such; other columns keep their names.
-            out_name = f"alert_{name}" if name in _HIT_COLUMNS or name in _ALERT_COLUMNS else name
-            columns.append(self._alerts[name].gather(alert_idx).alias(out_name))
         hits = pl.DataFrame(columns)
 
         rejected = np.flatnonzero(reject)
@@ -429,7 +448,8 @@ class PlateIndex:
                 "reason": pl.Series(reject[rejected]).replace_strict(PLATE_REJECT_REASONS, return_dtype=pl.String),
             }
         )
-        with_hits = int(np.unique(read).size)
+        # Hits come sorted by read: the reads with hits are the starts of runs (no sort, unlike np.unique).
+        with_hits = int(np.count_nonzero(read[1:] != read[:-1])) + 1 if read.size else 0
         counts = np.bincount(kind, minlength=max(MATCH_KINDS) + 1)
         return PlateMatch(
             hits=hits,

@@ -11,7 +11,7 @@ use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple, PyType};
 
-use crate::columns::{into_numpy, StrArrays, StrBuffers};
+use crate::columns::{into_numpy, StrArg, StrArrays, StrBuffers, StrSlices};
 use crate::error::IntoPyResult;
 use crate::gil;
 
@@ -148,8 +148,8 @@ impl PyPlateIndex {
     fn match_reads<'py>(
         &self,
         py: Python<'py>,
-        plate: StrArgs<'py>,
-        country: Option<StrArgs<'py>>,
+        plate: StrArg<'py>,
+        country: Option<StrArg<'py>>,
         seen_at: Option<TimeArgs<'py>>,
         max_ocr: u32,
         max_edits: u32,
@@ -160,12 +160,12 @@ impl PyPlateIndex {
     ) -> PyResult<HitArrays<'py>> {
         let policy = CountryPolicy::parse(country_policy).py()?;
         let opts = MatchOptions::new(max_ocr, max_edits, min_fuzzy_length, max_ocr_short, policy, at).py()?;
-        let plates = str_buffers(plate);
-        let countries = country.map(str_buffers);
+        let plates = plate.slices()?;
+        let countries = country.as_ref().map(StrArg::slices).transpose()?;
         let seen = time_buffers(seen_at);
         let reads = ReadColumns {
             plate: plates.column()?,
-            country: countries.as_ref().map(StrBuffers::column).transpose()?,
+            country: countries.as_ref().map(StrSlices::column).transpose()?,
             seen_at: seen.as_ref().map(TimeBuffers::column).transpose()?,
         };
         let rows = reads.rows().py()?;

@@ -26,7 +26,7 @@ impl Rng {
     fn allele(&mut self, locus: usize) -> Allele {
         let base = 8 + (locus as u16 % 7) * 2;
         let spread = (self.next() % 6 + self.next() % 6) as u16;
-        let micro = if self.next() % 20 == 0 { 3 } else { 0 };
+        let micro = if self.next().is_multiple_of(20) { 3 } else { 0 };
         Allele::Repeat((base + spread) * 10 + micro)
     }
 }

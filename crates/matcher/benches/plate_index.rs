@@ -37,7 +37,7 @@ fn plate(rng: &mut Rng) -> String {
     const L: &[u8] = b"ABCDEFGHJKLMNPQRSTVWXYZ";
     const D: &[u8] = b"0123456789";
     let mut s = String::with_capacity(10);
-    if rng.next() % 2 == 0 {
+    if rng.next().is_multiple_of(2) {
         for t in "LL-DDD-LL".bytes() {
             s.push(match t {
                 b'L' => rng.pick(L),

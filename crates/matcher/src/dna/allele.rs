@@ -198,7 +198,7 @@ impl Allele {
 }
 
 fn write_tenths(f: &mut fmt::Formatter<'_>, t: u16) -> fmt::Result {
-    if t % 10 == 0 {
+    if t.is_multiple_of(10) {
         write!(f, "{}", t / 10)
     } else {
         write!(f, "{}.{}", t / 10, t % 10)

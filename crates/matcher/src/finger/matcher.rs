@@ -100,7 +100,47 @@ pub struct Matcher {
     angle_cutoff: [f32; 2],
     sqrt: Vec<f32>,
     roots: Box<[f32; mcc::ROOT_TABLE]>,
-    has_popcnt: bool,
+    isa: Isa,
+}
+
+/// Which compiled copy of the comparison this CPU runs (detected at run time; all give the same scores). Each
+/// level implies the ones before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Isa {
+    /// Baseline x86-64 or another architecture.
+    Portable,
+    /// x86-64 with the POPCNT instruction.
+    Popcnt,
+    /// x86-64 with AVX2 and POPCNT.
+    Avx2,
+    /// x86-64 with AVX-512 (F, VL, BW, DQ) and VPOPCNTDQ.
+    Avx512,
+}
+
+impl Isa {
+    /// The best copy this CPU can run.
+    fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if is_x86_feature_detected!("avx512f")
+                && is_x86_feature_detected!("avx512vl")
+                && is_x86_feature_detected!("avx512bw")
+                && is_x86_feature_detected!("avx512dq")
+                && is_x86_feature_detected!("avx512vpopcntdq")
+                && is_x86_feature_detected!("avx2")
+                && is_x86_feature_detected!("popcnt")
+            {
+                return Isa::Avx512;
+            }
+            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("popcnt") {
+                return Isa::Avx2;
+            }
+            if is_x86_feature_detected!("popcnt") {
+                return Isa::Popcnt;
+            }
+        }
+        Isa::Portable
+    }
 }
 
 impl Default for Matcher {
@@ -109,17 +149,30 @@ impl Default for Matcher {
     }
 }
 
+/// Cylinder blocks of the default layout (N_S = 8, N_D = 6: 5 bit words, 1 cell word).
+type Block = mcc::CylinderBlock<5, 1>;
+
+/// A kernel comparing one record with a block of eight (see [`block_avx512`]).
+type BlockKernel = fn(&[u64; 12], &Block, &[u64; mcc::LANES], u64, u8, &mut [u64; mcc::LANES]) -> usize;
+
 /// Per-thread working memory of [`Matcher::compare`], so comparisons do not allocate.
 #[derive(Debug, Default)]
 struct Scratch {
     pairs: Vec<u64>,
+    blocks: Vec<Block>,
+    block_ranks: Vec<[u64; mcc::LANES]>,
     ends: Vec<PairEnds>,
     soa: [Vec<f32>; 5],
     near: Vec<(f32, f32)>,
+    geometry: [Vec<f32>; 5],
     candidates: Vec<u32>,
-    row_links: Vec<(u32, f32)>,
-    rows: Vec<(u32, u32, u32)>,
-    links: Vec<Link>,
+    forward: Vec<(u32, f32)>,
+    backward: Vec<Link>,
+    row_ranges: Vec<(u32, u32)>,
+    incoming: Vec<u32>,
+    fill: Vec<u32>,
+    sorted: Vec<(u32, f32)>,
+    rows: Vec<(u32, u32, u32, u32, u32)>,
     initial: Vec<f32>,
     lambda: Vec<f32>,
     next: Vec<f32>,
@@ -181,10 +234,6 @@ impl Matcher {
         let d1_cutoff = cutoff(m1, t1);
         let angle_cutoff = [cutoff(m2, t2), cutoff(m3, t3)];
         let sqrt = (0..=layout.words * 64).map(|k| (k as f32).sqrt()).collect();
-        #[cfg(target_arch = "x86_64")]
-        let has_popcnt = is_x86_feature_detected!("popcnt");
-        #[cfg(not(target_arch = "x86_64"))]
-        let has_popcnt = false;
         let roots = mcc::root_table();
         Matcher {
             params,
@@ -196,7 +245,7 @@ impl Matcher {
             angle_cutoff,
             sqrt,
             roots,
-            has_popcnt,
+            isa: Isa::detect(),
         }
     }
 
@@ -248,57 +297,110 @@ impl Matcher {
 
     /// Fills `out` with the keys of every cylinder pair of non-zero similarity (the matrix Γ of the paper).
     /// Returns how many keys it wrote to the front of `out`.
-    fn local_similarities(&self, a: &PreparedTemplate, b: &PreparedTemplate, out: &mut Vec<u64>) -> usize {
-        // Room for every cylinder pair; the buffer only grows, so this is a no-op after the first comparisons.
-        let room = a.len() * b.len();
+    // Always inlined so each instruction-set copy of `compare_with` gets its own code generation.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn local_similarities<K: Fn(&[u64; 12], &Block, &[u64; mcc::LANES], u64, u8, &mut [u64; mcc::LANES]) -> usize>(
+        &self,
+        a: &PreparedTemplate,
+        b: &PreparedTemplate,
+        out: &mut Vec<u64>,
+        blocks: &mut Vec<Block>,
+        ranks: &mut Vec<[u64; mcc::LANES]>,
+        kernel: Option<K>,
+    ) -> usize {
+        // Room for every cylinder pair plus a block's worth (the AVX-512 kernel is handed eight slots and fills
+        // those it keeps); the buffer only grows, so this is a no-op after the first comparisons.
+        let room = a.len() * b.len() + mcc::LANES;
         if out.len() < room {
             out.resize(room, 0);
         }
-        #[cfg(target_arch = "x86_64")]
-        if self.has_popcnt {
-            #[allow(unsafe_code)]
-            // SAFETY: `has_popcnt` was set from `is_x86_feature_detected!("popcnt")`: the CPU has the instruction.
-            unsafe {
-                return self.local_similarities_popcnt(a, b, out);
+        if let Some(kernel) = kernel {
+            if mcc::fill_blocks(&b.cylinders, blocks) {
+                ranks.clear();
+                ranks.resize(blocks.len(), [0; mcc::LANES]);
+                for (c, &rank) in b.rank.iter().enumerate() {
+                    ranks[c / mcc::LANES][c % mcc::LANES] = u64::from(rank);
+                }
+                return self.local_similarities_blocks(a, b, out, blocks, ranks, kernel);
             }
         }
         self.local_similarities_body(a, b, out)
     }
 
-    /// The same loop compiled with the POPCNT instruction (x86-64 baseline lacks it; every CPU since 2008 has it).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "popcnt")]
-    fn local_similarities_popcnt(&self, a: &PreparedTemplate, b: &PreparedTemplate, out: &mut [u64]) -> usize {
-        self.local_similarities_body(a, b, out)
+    /// The cylinder comparisons of the default layout, one cylinder of `pa` against eight of `pb` at a time
+    /// (`blocks` holds `pb`'s records side by side); same keys as [`Self::local_similarities_body`].
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn local_similarities_blocks(
+        &self,
+        pa: &PreparedTemplate,
+        pb: &PreparedTemplate,
+        out: &mut [u64],
+        blocks: &[Block],
+        ranks: &[[u64; mcc::LANES]],
+        kernel: impl Fn(&[u64; 12], &Block, &[u64; mcc::LANES], u64, u8, &mut [u64; mcc::LANES]) -> usize,
+    ) -> usize {
+        let (a, b) = (&pa.cylinders, &pb.cylinders);
+        let mut len = 0;
+        for (i, point) in a.points.iter().enumerate() {
+            let (Some(rec), Some(&rank)) = (a.record_as::<12>(i), pa.rank.get(i)) else { continue };
+            for (start, end) in self.window(point.angle, &b.points) {
+                if end <= start {
+                    continue;
+                }
+                let first = start / mcc::LANES;
+                let blocks = blocks.iter().zip(ranks).enumerate().take(end.div_ceil(mcc::LANES)).skip(first);
+                for (g, (block, block_ranks)) in blocks {
+                    // Only the lanes inside the window count (the block may reach past either end).
+                    let base = g * mcc::LANES;
+                    let (from, to) = (start.max(base) - base, end.min(base + mcc::LANES) - base);
+                    let lanes = ((1_u32 << to) - (1_u32 << from)) as u8;
+                    // `out` has room for every pair plus a block's worth, so this slice always exists (the kernel
+                    // keeps at most the pairs of its lanes).
+                    let Some(dst) =
+                        out.get_mut(len..len + mcc::LANES).and_then(|d| <&mut [u64; mcc::LANES]>::try_from(d).ok())
+                    else {
+                        break;
+                    };
+                    len += kernel(rec, block, block_ranks, u64::from(rank), lanes, dst);
+                }
+            }
+        }
+        len
     }
 
-    // Always inlined so the POPCNT copy above really gets its own code generation.
+    /// The index ranges of `b`'s cylinders (sorted by direction) whose direction is within ±δ_θ of `angle`:
+    /// cylinders of minutiae turned by more than δ_θ are not compared (paper eq. 14).
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn window(&self, angle: f32, b: &[mcc::Point]) -> [(usize, usize); 2] {
+        let delta = self.params.max_rotation;
+        let nb = b.len();
+        // The cylinders are sorted by direction, so "how many lie below v" is where v would go. Counting them is
+        // a few dozen branch-free compares; a binary search over so few mispredicts at every step.
+        let first_at_least = |v: f32| b.iter().map(|p| usize::from(p.angle < v)).sum::<usize>();
+        let first_above = |v: f32| b.iter().map(|p| usize::from(p.angle <= v)).sum::<usize>();
+        let (lo, hi) = (angle - delta, angle + delta);
+        if delta >= PI {
+            [(0, nb), (0, 0)]
+        } else if lo < 0.0 {
+            [(0, first_above(hi)), (first_at_least(lo + TAU), nb)]
+        } else if hi >= TAU {
+            [(first_at_least(lo), nb), (0, first_above(hi - TAU))]
+        } else {
+            [(first_at_least(lo), first_above(hi)), (0, 0)]
+        }
+    }
+
     #[allow(clippy::inline_always)]
     #[inline(always)]
     fn local_similarities_body(&self, pa: &PreparedTemplate, pb: &PreparedTemplate, out: &mut [u64]) -> usize {
         let (a, b) = (&pa.cylinders, &pb.cylinders);
         let (rank_a, rank_b) = (&pa.rank, &pb.rank);
-        let delta = self.params.max_rotation;
-        let nb = b.len();
         let mut keep = Collector { buf: out, len: 0 };
-        // The cylinders are sorted by direction, so "how many lie below v" is where v would go. Counting them is
-        // a few dozen branch-free compares; a binary search over so few mispredicts at every step.
-        let first_at_least = |v: f32| b.points.iter().map(|p| usize::from(p.angle < v)).sum::<usize>();
-        let first_above = |v: f32| b.points.iter().map(|p| usize::from(p.angle <= v)).sum::<usize>();
         for (i, point) in a.points.iter().enumerate() {
-            // Cylinders of minutiae turned by more than δ_θ are not compared (paper eq. 14); cylinders are kept
-            // sorted by direction, so the ones within ±δ_θ are one or two index ranges.
-            let (lo, hi) = (point.angle - delta, point.angle + delta);
-            let ranges = if delta >= PI {
-                [(0, nb), (0, 0)]
-            } else if lo < 0.0 {
-                [(0, first_above(hi)), (first_at_least(lo + TAU), nb)]
-            } else if hi >= TAU {
-                [(first_at_least(lo), nb), (0, first_above(hi - TAU))]
-            } else {
-                [(first_at_least(lo), first_above(hi)), (0, 0)]
-            };
-            for (start, end) in ranges {
+            for (start, end) in self.window(point.angle, &b.points) {
                 let range = start..end.max(start);
                 let ranks = &rank_b[range.clone()];
                 // The default layout (N_S = 8: 5 bit words, 1 cell word, 12-word records) gets a copy with
@@ -322,13 +424,76 @@ impl Matcher {
         keep.len
     }
 
+    /// Runs [`Self::compare_body`] compiled for the best instruction set the CPU has (detected once in
+    /// [`Matcher::new`]); every copy computes the same score (tested).
     fn compare_with(&self, a: &PreparedTemplate, b: &PreparedTemplate, s: &mut Scratch) -> f32 {
+        #[cfg(target_arch = "x86_64")]
+        match self.isa {
+            Isa::Avx512 => {
+                #[allow(unsafe_code)]
+                // SAFETY: `Isa::Avx512` is only set when `is_x86_feature_detected!` found every feature enabled
+                // on `compare_avx512`.
+                return unsafe { self.compare_avx512(a, b, s) };
+            }
+            Isa::Avx2 => {
+                #[allow(unsafe_code)]
+                // SAFETY: `Isa::Avx2` is only set when `is_x86_feature_detected!` found AVX2 and POPCNT.
+                return unsafe { self.compare_avx2(a, b, s) };
+            }
+            Isa::Popcnt => {
+                #[allow(unsafe_code)]
+                // SAFETY: `Isa::Popcnt` is only set when `is_x86_feature_detected!("popcnt")` is true.
+                return unsafe { self.compare_popcnt(a, b, s) };
+            }
+            Isa::Portable => {}
+        }
+        self.compare_body(a, b, s, None::<BlockKernel>)
+    }
+
+    /// [`Self::compare_body`] with AVX-512: VPOPCNTDQ counts the bits of eight cylinders' words at once.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx512vpopcntdq,avx2,popcnt")]
+    fn compare_avx512(&self, a: &PreparedTemplate, b: &PreparedTemplate, s: &mut Scratch) -> f32 {
+        let min = self.min_common_cells;
+        // The closure inherits this function's target features, so it may call the AVX-512 kernel.
+        let kernel =
+            |rec: &[u64; 12], block: &Block, ranks: &[u64; mcc::LANES], rank, lanes, out: &mut [u64; mcc::LANES]| {
+                block_avx512(rec, block, ranks, rank, lanes, min, out)
+            };
+        self.compare_body(a, b, s, Some(kernel))
+    }
+
+    /// [`Self::compare_body`] with AVX2 (8-wide float loops in the relaxation's screening) and POPCNT.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,popcnt")]
+    fn compare_avx2(&self, a: &PreparedTemplate, b: &PreparedTemplate, s: &mut Scratch) -> f32 {
+        self.compare_body(a, b, s, None::<BlockKernel>)
+    }
+
+    /// [`Self::compare_body`] with the POPCNT instruction (the x86-64 baseline lacks it).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "popcnt")]
+    fn compare_popcnt(&self, a: &PreparedTemplate, b: &PreparedTemplate, s: &mut Scratch) -> f32 {
+        self.compare_body(a, b, s, None::<BlockKernel>)
+    }
+
+    // Always inlined so each instruction-set copy above really gets its own code generation. Single-letter
+    // names follow the paper (a, b, r, k, s for the scratch memory).
+    #[allow(clippy::inline_always, clippy::many_single_char_names)]
+    #[inline(always)]
+    fn compare_body<K: Fn(&[u64; 12], &Block, &[u64; mcc::LANES], u64, u8, &mut [u64; mcc::LANES]) -> usize>(
+        &self,
+        a: &PreparedTemplate,
+        b: &PreparedTemplate,
+        s: &mut Scratch,
+        kernel: Option<K>,
+    ) -> f32 {
         let (na, nb) = (a.len(), b.len());
         if na == 0 || nb == 0 {
             return 0.0;
         }
         let (ca, cb) = (&a.cylinders, &b.cylinders);
-        let found = self.local_similarities(a, b, &mut s.pairs);
+        let found = self.local_similarities(a, b, &mut s.pairs, &mut s.blocks, &mut s.block_ranks, kernel);
         // LSS: the n_R = min(n_A, n_B) most similar pairs; the key's total order (similarity descending, then
         // minutia indices) keeps the choice deterministic.
         let nr = na.min(nb).min(found);
@@ -350,11 +515,8 @@ impl Matcher {
 
         let spread = if nr > 1 { (1.0 - c.w_r) / (nr - 1) as f32 } else { 0.0 };
         // Relaxation (paper eq. 24–27): each pair's similarity is blended with its compatible neighbours'.
-        s.links.clear();
-        s.row_links.clear();
-        s.rows.clear();
-        s.candidates.clear();
-        s.candidates.resize(nr, 0);
+        s.row_ranges.clear();
+        s.row_ranges.resize(nr, (0, 0));
         s.lambda.clear();
         s.ends.clear();
         for &key in pairs.iter() {
@@ -369,7 +531,8 @@ impl Matcher {
         // between the two pairs' minutiae: d_2 = |δ_r − δ_k| and d_3(r→k) = |δ_r − turn| (mod 2π). The segments'
         // lengths and their turn are computed here from the minutiae, for the selected pairs only.
         // The pairs' coordinates and rotations as columns, so the screening of a row below (d_1 and d_2 of every
-        // later pair) runs as straight vector code; only the few pairs that pass it take the scalar path.
+        // later pair) and then the turns of the pairs that pass it run as straight vector code; only the table
+        // lookups of ρ stay scalar.
         for (column, field) in s.soa.iter_mut().zip(0..) {
             column.clear();
             column.extend(s.ends.iter().map(|e| match field {
@@ -380,9 +543,22 @@ impl Matcher {
                 _ => e.rot,
             }));
         }
+        let [c1, c2, c3] = [self.d1_cutoff, self.angle_cutoff[0], self.angle_cutoff[1]];
+        // Room for every link both ways (plus the slot a rejected link is written to), so links are written
+        // without capacity checks and kept or not without a branch.
+        let room = nr * nr + 1;
+        if s.forward.len() < room {
+            s.forward.resize(room, (0, 0.0));
+            s.backward.resize(room, Link { to: 0, from: 0, weight: 0.0 });
+            s.candidates.resize(room, 0);
+        }
+        let (mut forward, mut backward) = (0, 0);
+        s.rows.clear();
         for r in 0..nr {
             let e1 = s.ends[r];
             let [ax, ay, bx, by, rot] = &s.soa;
+            // Screening of every later pair as vector code: beyond these distance / rotation mismatches Z_1 or
+            // Z_2 < 1e-6, the pair of pairs contributes nothing measurable.
             s.near.clear();
             s.near.extend(ax.iter().zip(ay).zip(bx).zip(by).zip(rot).skip(r + 1).map(
                 |((((&ax, &ay), &bx), &by), &rot)| {
@@ -391,53 +567,95 @@ impl Matcher {
                     (d1, angle_diff(e1.rot, rot).abs())
                 },
             ));
-            // Beyond these distance / rotation mismatches Z_1 or Z_2 < 1e-6: the pair of pairs contributes nothing
-            // measurable. Compacted without branching on the data.
+            // Compacted without branching on the data.
             let mut found = 0;
             for (k, &(d1, d2)) in s.near.iter().enumerate() {
                 if let Some(slot) = s.candidates.get_mut(found) {
                     *slot = k as u32;
                 }
-                found += usize::from(d1 <= self.d1_cutoff && d2 <= self.angle_cutoff[0]);
+                found += usize::from(d1 <= c1 && d2 <= c2);
             }
-            for &offset in &s.candidates[..found] {
+            // The survivors' segments as columns, then their turn (one polynomial atan2 serves both ways round:
+            // reversing both segments adds π to both headings) and d_3 from either pair's side as vector code.
+            for column in &mut s.geometry {
+                column.clear();
+            }
+            let [gx, gy, gu, gv, gr] = &mut s.geometry;
+            for &k in &s.candidates[..found] {
+                let later = r + 1 + k as usize;
+                gx.push(ax[later] - e1.a.x);
+                gy.push(ay[later] - e1.a.y);
+                gu.push(bx[later] - e1.b.x);
+                gv.push(by[later] - e1.b.y);
+                gr.push(rot[later]);
+            }
+            let mut points = 0;
+            for ((((vax, vay), vbx), vby), rot) in
+                gx.iter_mut().zip(gy.iter_mut()).zip(gu.iter_mut()).zip(gv.iter_mut()).zip(gr.iter())
+            {
+                let turn = atan2_approx(*vbx * *vay - *vby * *vax, *vbx * *vax + *vby * *vay);
+                let point = is_point(*vax, *vay) | is_point(*vbx, *vby);
+                points += usize::from(point);
+                // Reuse the columns: d_3 on this pair's side, d_3 on the later pair's side, zero-length flag.
+                *vax = angle_diff(e1.rot, turn).abs();
+                *vay = angle_diff(*rot, turn).abs();
+                *vbx = if point { 1.0 } else { 0.0 };
+            }
+            let (g1, g2, g3) = (&s.geometry[0], &s.geometry[1], &s.geometry[2]);
+            let row_start = forward;
+            for (c, &offset) in s.candidates[..found].iter().enumerate() {
                 let later = r + 1 + offset as usize;
                 let (d1, d2) = s.near[offset as usize];
-                let e2 = s.ends[later];
-                let (vax, vay) = (e2.a.x - e1.a.x, e2.a.y - e1.a.y);
-                let (vbx, vby) = (e2.b.x - e1.b.x, e2.b.y - e1.b.y);
                 // d_1 and d_2 are symmetric in (r, k); d_3, the angle between a minutia's direction and the
                 // segment to the other pair's minutia, is not, so ρ(r, k) and ρ(k, r) differ in it.
                 let z12 = self.rho[0].eval(d1) * self.rho[1].eval(d2);
-                let (turn, turn_back) = if is_point(vax, vay) || is_point(vbx, vby) {
+                let (mut d3, mut back) = (g1[c], g2[c]);
+                if points > 0 && g3[c] != 0.0 {
                     // A zero-length segment's heading is its start minutia's direction (see segment_heading),
                     // which differs between the two ways round.
-                    (
-                        angle_diff(segment_heading(&e1.a, &e2.a), segment_heading(&e1.b, &e2.b)),
-                        angle_diff(segment_heading(&e2.a, &e1.a), segment_heading(&e2.b, &e1.b)),
-                    )
-                } else {
-                    // heading(va) − heading(vb) is the angle from vb to va; reversing both segments adds π to
-                    // both headings, so the way back turns by the same angle.
-                    let angle = atan2_approx(vbx * vay - vby * vax, vbx * vax + vby * vay);
-                    (angle, angle)
-                };
-                let d3 = angle_diff(e1.rot, turn).abs();
-                if d3 <= self.angle_cutoff[1] {
-                    s.row_links.push((later as u32, spread * z12 * self.rho[2].eval(d3)));
+                    let e2 = s.ends[later];
+                    let turn = angle_diff(segment_heading(&e1.a, &e2.a), segment_heading(&e1.b, &e2.b));
+                    let turn_back = angle_diff(segment_heading(&e2.a, &e1.a), segment_heading(&e2.b, &e1.b));
+                    d3 = angle_diff(e1.rot, turn).abs();
+                    back = angle_diff(e2.rot, turn_back).abs();
                 }
-                let back = angle_diff(e2.rot, turn_back).abs();
-                if back <= self.angle_cutoff[1] {
-                    s.links.push(Link {
-                        to: later as u32,
-                        from: r as u32,
-                        weight: spread * z12 * self.rho[2].eval(back),
-                    });
+                // Written anyway, kept when d_3 is within its cut-off: no branch on the data.
+                if let Some(slot) = s.forward.get_mut(forward) {
+                    *slot = (later as u32, spread * z12 * self.rho[2].eval(d3));
                 }
+                forward += usize::from(d3 <= c3);
+                if let Some(slot) = s.backward.get_mut(backward) {
+                    *slot = Link { to: later as u32, from: r as u32, weight: spread * z12 * self.rho[2].eval(back) };
+                }
+                backward += usize::from(back <= c3);
             }
-            let (start, end) = (s.rows.last().map_or(0, |row| row.2), s.row_links.len() as u32);
-            if end > start {
-                s.rows.push((r as u32, start, end));
+            s.row_ranges[r] = (row_start as u32, forward as u32);
+        }
+        // The links towards each pair, grouped by pair (a counting sort that keeps their order), so a relaxation
+        // step sums every row in a register instead of scattering updates to memory.
+        s.incoming.clear();
+        s.incoming.resize(nr + 1, 0);
+        for link in &s.backward[..backward] {
+            s.incoming[link.to as usize + 1] += 1;
+        }
+        for r in 0..nr {
+            s.incoming[r + 1] += s.incoming[r];
+        }
+        if s.sorted.len() < backward {
+            s.sorted.resize(backward, (0, 0.0));
+        }
+        s.fill.clear();
+        s.fill.extend_from_slice(&s.incoming[..nr]);
+        for link in &s.backward[..backward] {
+            let slot = &mut s.fill[link.to as usize];
+            s.sorted[*slot as usize] = (link.from, link.weight);
+            *slot += 1;
+        }
+        for r in 0..nr {
+            let (fs, fe) = s.row_ranges[r];
+            let (bs, be) = (s.incoming[r], s.incoming[r + 1]);
+            if fe > fs || be > bs {
+                s.rows.push((r as u32, fs, fe, bs, be));
             }
         }
         s.initial.clear();
@@ -446,17 +664,23 @@ impl Matcher {
         s.next.resize(nr, 0.0);
         for _ in 0..c.n_rel {
             // ρ is sparse (most pairs of pairs are geometrically incompatible, ρ < 1e-6 is dropped), so the
-            // support Σ_k ρ(r, k)·λ_k is summed over the kept links only.
+            // support Σ_k ρ(r, k)·λ_k is summed over the kept links only: the links to later pairs as one sum,
+            // then those from earlier pairs one by one: the order in which the former scatter loop added them, so
+            // the scores did not change by a bit.
             // Rows without links (most of them between impostors) take no loop of their own.
             for (n, l) in s.next.iter_mut().zip(&s.lambda) {
                 *n = c.w_r * l;
             }
-            for &(r, start, end) in &s.rows {
-                let row = s.row_links.get(start as usize..end as usize).unwrap_or_default();
-                s.next[r as usize] += row.iter().map(|&(from, w)| w * s.lambda[from as usize]).sum::<f32>();
-            }
-            for link in &s.links {
-                s.next[link.to as usize] += link.weight * s.lambda[link.from as usize];
+            for &(r, fs, fe, bs, be) in &s.rows {
+                let mut v = s.next[r as usize];
+                if fe > fs {
+                    let row = s.forward.get(fs as usize..fe as usize).unwrap_or_default();
+                    v += row.iter().map(|&(from, w)| w * s.lambda[from as usize]).sum::<f32>();
+                }
+                for &(from, w) in s.sorted.get(bs as usize..be as usize).unwrap_or_default() {
+                    v += w * s.lambda[from as usize];
+                }
+                s.next[r as usize] = v;
             }
             std::mem::swap(&mut s.lambda, &mut s.next);
         }
@@ -473,6 +697,65 @@ impl Matcher {
     }
 }
 
+/// [`mcc::similarity_record`] of one record of the default layout against the eight cylinders of a block, with
+/// AVX-512 intrinsics (written out: the compiler vectorised a portable lane loop across a record's words, with
+/// gathers, and was slower than scalar code). Same numbers as the scalar function (tested): the same integer
+/// popcounts, then √ (the scalar table holds correctly rounded √k) and the division in IEEE single precision.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx512vpopcntdq,avx2,popcnt")]
+#[inline]
+fn block_avx512(
+    a: &[u64; 12],
+    block: &Block,
+    ranks: &[u64; mcc::LANES],
+    rank: u64,
+    lanes: u8,
+    min_common_cells: u32,
+    out: &mut [u64; mcc::LANES],
+) -> usize {
+    use std::arch::x86_64::{
+        __m512i, _mm256_add_ps, _mm256_castps_si256, _mm256_cmp_ps_mask, _mm256_div_ps, _mm256_set1_ps,
+        _mm256_setzero_ps, _mm256_sqrt_ps, _mm256_sub_ps, _mm512_add_epi64, _mm512_and_si512, _mm512_cmpgt_epu64_mask,
+        _mm512_cmplt_epu64_mask, _mm512_cvtepu32_epi64, _mm512_cvtepu64_ps, _mm512_loadu_epi64,
+        _mm512_mask_compressstoreu_epi64, _mm512_maskz_set1_epi64, _mm512_max_epu64, _mm512_min_epu64, _mm512_or_si512,
+        _mm512_popcnt_epi64, _mm512_set1_epi64, _mm512_setzero_si512, _mm512_slli_epi64, _mm512_xor_si512, _CMP_EQ_OQ,
+        _CMP_GT_OQ,
+    };
+    // SAFETY: `words` is a `[u64; 8]`, 64 readable bytes; the load has no alignment requirement.
+    let load = |words: &[u64; mcc::LANES]| -> __m512i { unsafe { _mm512_loadu_epi64(words.as_ptr().cast()) } };
+    let common = _mm512_popcnt_epi64(_mm512_and_si512(_mm512_set1_epi64(a[10] as i64), load(&block.cells[0])));
+    let (mut na, mut nb, mut nx) = (_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512());
+    for k in 0..5 {
+        let x = _mm512_and_si512(_mm512_set1_epi64(a[k] as i64), load(&block.mask[k]));
+        let y = _mm512_and_si512(load(&block.bits[k]), _mm512_set1_epi64(a[5 + k] as i64));
+        na = _mm512_add_epi64(na, _mm512_popcnt_epi64(x));
+        nb = _mm512_add_epi64(nb, _mm512_popcnt_epi64(y));
+        nx = _mm512_add_epi64(nx, _mm512_popcnt_epi64(_mm512_xor_si512(x, y)));
+    }
+    let denominator = _mm256_add_ps(_mm256_sqrt_ps(_mm512_cvtepu64_ps(na)), _mm256_sqrt_ps(_mm512_cvtepu64_ps(nb)));
+    let l = _mm256_sub_ps(_mm256_set1_ps(1.0), _mm256_div_ps(_mm256_sqrt_ps(_mm512_cvtepu64_ps(nx)), denominator));
+    let too_few = _mm512_cmplt_epu64_mask(common, _mm512_set1_epi64(i64::from(min_common_cells)));
+    let empty = _mm256_cmp_ps_mask::<_CMP_EQ_OQ>(denominator, _mm256_setzero_ps());
+    let positive = _mm256_cmp_ps_mask::<_CMP_GT_OQ>(l, _mm256_setzero_ps());
+    // The pairs [`pair_key`] keeps: inside the window, comparable, similarity > 0.
+    let keep = lanes & !too_few & !empty & positive;
+    // Their keys, as `pair_key` builds them: !similarity bits, then the smaller and larger rank, then a > b.
+    let similarity = _mm512_xor_si512(_mm512_cvtepu32_epi64(_mm256_castps_si256(l)), _mm512_set1_epi64(0xFFFF_FFFF));
+    let (ra, rb) = (_mm512_set1_epi64(rank as i64), load(ranks));
+    let key = _mm512_or_si512(
+        _mm512_or_si512(_mm512_slli_epi64::<32>(similarity), _mm512_slli_epi64::<16>(_mm512_min_epu64(ra, rb))),
+        _mm512_or_si512(
+            _mm512_slli_epi64::<8>(_mm512_max_epu64(ra, rb)),
+            _mm512_maskz_set1_epi64(_mm512_cmpgt_epu64_mask(ra, rb), 1),
+        ),
+    );
+    // SAFETY: `out` is a `[u64; 8]`, 64 writable bytes, and the store writes at most 8 words (one per set bit of
+    // `keep`) to its front; no alignment requirement.
+    unsafe { _mm512_mask_compressstoreu_epi64(out.as_mut_ptr().cast(), keep, key) };
+    keep.count_ones() as usize
+}
+
 /// True for a segment too short to have a direction (the same test as [`segment_heading`]).
 #[inline]
 fn is_point(dx: f32, dy: f32) -> bool {
@@ -485,23 +768,17 @@ fn is_point(dx: f32, dy: f32) -> bool {
 /// needs one per compatible pair of pairs; an error of 2e-5 rad moves its sigmoid (slope ≤ 7.5) by < 2e-4.
 #[inline]
 pub fn atan2_approx(y: f32, x: f32) -> f32 {
+    // Selects only, no branch, so a loop over many angles runs as vector code.
     let (ax, ay) = (x.abs(), y.abs());
     let (lo, hi) = if ax < ay { (ax, ay) } else { (ay, ax) };
-    if hi == 0.0 {
-        return 0.0;
-    }
-    let t = lo / hi;
+    let t = if hi == 0.0 { 0.0 } else { lo / hi };
     let t2 = t * t;
-    let mut r = t
+    let r = t
         * (0.999_977_26
             + t2 * (-0.332_623_47
                 + t2 * (0.193_543_46 + t2 * (-0.116_432_87 + t2 * (0.052_653_32 - 0.011_721_2 * t2)))));
-    if ay > ax {
-        r = PI / 2.0 - r;
-    }
-    if x < 0.0 {
-        r = PI - r;
-    }
+    let r = if ay > ax { PI / 2.0 - r } else { r };
+    let r = if x < 0.0 { PI - r } else { r };
     if y < 0.0 {
         -r
     } else {
@@ -630,6 +907,24 @@ mod tests {
         assert!(atan2_approx(0.0, 0.0).abs() < f32::EPSILON);
         assert!((atan2_approx(0.0, -1.0) - PI).abs() < 1e-6);
         assert!((atan2_approx(-1.0, 0.0) + PI / 2.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn every_instruction_set_gives_the_same_scores() {
+        use crate::finger::synth::{dataset, ImpressionParams, SynthParams};
+        let fast = Matcher::default();
+        let records = dataset(5, 6, 1, 4, &SynthParams::default(), &ImpressionParams::default());
+        let t: Vec<PreparedTemplate> = records.iter().map(|r| fast.prepare(&r.template)).collect();
+        // Every copy this CPU can run (the detected one and all below it) against the portable code.
+        for isa in [Isa::Portable, Isa::Popcnt, Isa::Avx2, Isa::Avx512].into_iter().filter(|&i| i <= fast.isa) {
+            let m = Matcher { isa, ..fast.clone() };
+            let portable = Matcher { isa: Isa::Portable, ..fast.clone() };
+            for a in &t {
+                for b in &t {
+                    assert_eq!(m.compare(a, b).to_bits(), portable.compare(a, b).to_bits(), "{isa:?}");
+                }
+            }
+        }
     }
 
     #[test]

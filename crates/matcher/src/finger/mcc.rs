@@ -380,6 +380,53 @@ pub fn similarity_record<const W: usize, const C: usize, const S: usize>(
     }
 }
 
+/// Cylinders side by side in groups of [`LANES`]: word `k` of eight consecutive records next to each other, so
+/// one record is compared with eight at a time in vector registers (with AVX-512 VPOPCNTDQ one instruction counts
+/// the bits of eight words; see the matcher). Built per comparison from the other template's records (a few
+/// hundred word copies); lanes past the last cylinder are zero and score 0.
+#[derive(Debug, Clone, Copy)]
+pub struct CylinderBlock<const W: usize, const C: usize> {
+    /// Bit words.
+    pub bits: [[u64; LANES]; W],
+    /// Bit-validity mask words.
+    pub mask: [[u64; LANES]; W],
+    /// Cell-validity mask words.
+    pub cells: [[u64; LANES]; C],
+}
+
+impl<const W: usize, const C: usize> Default for CylinderBlock<W, C> {
+    fn default() -> Self {
+        CylinderBlock { bits: [[0; LANES]; W], mask: [[0; LANES]; W], cells: [[0; LANES]; C] }
+    }
+}
+
+/// Cylinders per [`CylinderBlock`].
+pub const LANES: usize = 8;
+
+/// Fills `blocks` with the records of `cylinders` (layout `W` bit words, `C` cell words), [`LANES`] per block.
+/// Returns `false` (and leaves `blocks` empty) when the layout is another one.
+pub fn fill_blocks<const W: usize, const C: usize>(
+    cylinders: &Cylinders,
+    blocks: &mut Vec<CylinderBlock<W, C>>,
+) -> bool {
+    blocks.clear();
+    if cylinders.words != W || cylinders.cell_words != C {
+        return false;
+    }
+    blocks.resize(cylinders.len().div_ceil(LANES), CylinderBlock::default());
+    for (c, record) in cylinders.records.chunks_exact(cylinders.stride()).enumerate() {
+        let (block, lane) = (&mut blocks[c / LANES], c % LANES);
+        for k in 0..W {
+            block.bits[k][lane] = record[k];
+            block.mask[k][lane] = record[W + k];
+        }
+        for k in 0..C {
+            block.cells[k][lane] = record[2 * W + k];
+        }
+    }
+    true
+}
+
 /// Difference of two angles, `a − b`, brought into `[−π, π)` (the paper's d_φ); exact for any `a − b` in
 /// (−3π, 3π), i.e. for two angles in [−π, 2π). Written as two selects so the hot loops do not branch.
 #[inline]

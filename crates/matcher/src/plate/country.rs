@@ -169,6 +169,43 @@ pub fn normalise_country(text: &str) -> Result<Country, ()> {
 /// byte (including invalid UTF-8) is `Err(())` without a UTF-8 validation pass.
 #[allow(clippy::result_unit_err)] // as normalise_country
 pub fn normalise_country_bytes(text: &[u8]) -> Result<Country, ()> {
+    // Fast path for the spellings nearly every read uses, an alpha-2 code ("FR", "fr") or a one-letter vehicle
+    // code ("B", "d"): one bitmap or table load instead of the separator filter and the vehicle-code scan. Same
+    // result as the general path (test `fast_path_agrees_with_the_general_path`, every 1- and 2-byte text).
+    match *text {
+        [a, b] => {
+            let code = [a.to_ascii_uppercase(), b.to_ascii_uppercase()];
+            if is_iso_alpha2(&code) {
+                return Ok(Country::from_code(code));
+            }
+        }
+        [a] if a.is_ascii_alphabetic() => {
+            let iso = ONE_LETTER_VEHICLE_CODES[usize::from(a.to_ascii_uppercase() - b'A')];
+            if iso != 0 {
+                return Ok(Country(iso));
+            }
+        }
+        _ => {}
+    }
+    normalise_country_general(text)
+}
+
+/// [`VEHICLE_CODES`] of one letter as a table by letter (`Country` bits, 0 = no such code).
+const ONE_LETTER_VEHICLE_CODES: [u16; 26] = {
+    let mut table = [0_u16; 26];
+    let mut i = 0;
+    while i < VEHICLE_CODES.len() {
+        let (vehicle, iso) = (VEHICLE_CODES[i].0.as_bytes(), VEHICLE_CODES[i].1.as_bytes());
+        if vehicle.len() == 1 && vehicle[0].is_ascii_uppercase() && iso.len() == 2 {
+            table[(vehicle[0] - b'A') as usize] = u16::from_be_bytes([iso[0], iso[1]]);
+        }
+        i += 1;
+    }
+    table
+};
+
+/// [`normalise_country_bytes`] for any spelling: separators dropped, upper case, alpha-2 then vehicle codes.
+fn normalise_country_general(text: &[u8]) -> Result<Country, ()> {
     // "D.", "g b", "nl " are seen in exports: drop separators, compare in upper case. No code is longer than
     // three letters, so a fixed buffer avoids an allocation per read.
     let mut buf = [0_u8; 3];
@@ -248,6 +285,18 @@ mod tests {
 
     fn code(s: &str) -> Option<String> {
         normalise_country(s).ok().and_then(Country::code)
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_general_path() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        for &a in &bytes {
+            assert_eq!(normalise_country_bytes(&[a]), normalise_country_general(&[a]), "{a}");
+            for &b in &bytes {
+                assert_eq!(normalise_country_bytes(&[a, b]), normalise_country_general(&[a, b]), "{a} {b}");
+            }
+        }
+        assert_eq!(normalise_country_bytes(b"b"), Ok(Country::from_code(*b"BE")));
     }
 
     #[test]

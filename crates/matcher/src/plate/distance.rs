@@ -31,6 +31,20 @@ impl KeyChars {
         Some(KeyChars { chars, len: len as u8 })
     }
 
+    /// Decodes a normalised key's UTF-8 bytes, one `char` per byte when they are ASCII (nearly every key) without
+    /// a validation pass; `None` if the bytes are not UTF-8 or hold more than [`MAX_PLATE_LEN`] characters.
+    #[inline]
+    pub fn from_bytes(key: &[u8]) -> Option<Self> {
+        if !key.is_ascii() {
+            return Self::new(std::str::from_utf8(key).ok()?);
+        }
+        let mut chars = ['\0'; MAX_PLATE_LEN];
+        for (slot, &b) in chars.get_mut(..key.len())?.iter_mut().zip(key) {
+            *slot = char::from(b);
+        }
+        Some(KeyChars { chars, len: key.len() as u8 })
+    }
+
     /// The characters.
     #[inline]
     pub fn as_slice(&self) -> &[char] {
@@ -69,13 +83,19 @@ impl KeyChars {
 /// Number of look-alike substitutions that turn `a` into `b` when the two are equal up to OCR classes
 /// (same length, every differing position inside one class); `None` otherwise.
 pub fn lookalike_substitutions(a: &[char], b: &[char], classes: &OcrClasses) -> Option<u32> {
+    lookalike_substitutions_by(a, b, |c| classes.fold(c))
+}
+
+/// [`lookalike_substitutions`] over any key unit (`char`s, or the bytes of ASCII keys) with its OCR fold.
+#[inline]
+pub fn lookalike_substitutions_by<T: Copy + Eq>(a: &[T], b: &[T], fold: impl Fn(T) -> T) -> Option<u32> {
     if a.len() != b.len() {
         return None;
     }
     let mut subs = 0;
     for (&x, &y) in a.iter().zip(b) {
         if x != y {
-            if classes.fold(x) != classes.fold(y) {
+            if fold(x) != fold(y) {
                 return None;
             }
             subs += 1;
@@ -88,9 +108,30 @@ pub fn lookalike_substitutions(a: &[char], b: &[char], classes: &OcrClasses) -> 
 /// else `None`. Banded: only cells within `limit / EDIT_COST` of the diagonal can stay under the limit
 /// (every step off the diagonal is an insertion or deletion of full cost), and the loop stops as soon as a
 /// whole row exceeds the limit.
-#[allow(clippy::many_single_char_names)] // the recurrence's textbook names
 pub fn weighted_distance_within(a: &[char], b: &[char], classes: &OcrClasses, limit: u32) -> Option<u32> {
+    weighted_distance_within_by(a, b, |c| classes.fold(c), limit)
+}
+
+/// Cost in half-edits of aligning `x` with `y`: nothing when equal, a look-alike swap inside one OCR class,
+/// a full edit otherwise.
+#[inline]
+fn substitution_cost<T: Copy + Eq>(x: T, y: T, fold: &impl Fn(T) -> T) -> u32 {
+    if x == y {
+        0
+    } else if fold(x) == fold(y) {
+        LOOKALIKE_COST
+    } else {
+        EDIT_COST
+    }
+}
+
+/// [`weighted_distance_within`] over any key unit (`char`s, or the bytes of ASCII keys) with its OCR fold.
+#[allow(clippy::many_single_char_names)] // the recurrence's textbook names
+pub fn weighted_distance_within_by<T: Copy + Eq>(a: &[T], b: &[T], fold: impl Fn(T) -> T, limit: u32) -> Option<u32> {
     const INF: u32 = u32::MAX / 4;
+    if limit < 2 * EDIT_COST {
+        return within_one_indel(a, b, &fold, limit);
+    }
     let band = (limit / EDIT_COST) as usize;
     let (n, m) = (a.len(), b.len());
     if n.abs_diff(m) > band || n > MAX_PLATE_LEN || m > MAX_PLATE_LEN {
@@ -111,14 +152,7 @@ pub fn weighted_distance_within(a: &[char], b: &[char], classes: &OcrClasses, li
         }
         let mut row_min = cur[0];
         for j in lo.max(1)..=hi {
-            let (x, y) = (a[i - 1], b[j - 1]);
-            let sub = if x == y {
-                0
-            } else if classes.fold(x) == classes.fold(y) {
-                LOOKALIKE_COST
-            } else {
-                EDIT_COST
-            };
+            let sub = substitution_cost(a[i - 1], b[j - 1], &fold);
             let d = (prev[j - 1] + sub).min(prev[j] + EDIT_COST).min(cur[j - 1] + EDIT_COST);
             cur[j] = d;
             row_min = row_min.min(d);
@@ -129,6 +163,50 @@ pub fn weighted_distance_within(a: &[char], b: &[char], classes: &OcrClasses, li
         std::mem::swap(&mut prev, &mut cur);
     }
     let d = prev[m];
+    (d <= limit).then_some(d)
+}
+
+/// The weighted distance when `limit` is below two full edits (`max_edits = 1`), in linear time instead of
+/// the dynamic programme. Two insertions/deletions alone would exceed the limit, so an alignment within it
+/// has none when the keys have equal length (the distance is the sum of position-wise substitution costs),
+/// exactly one when the lengths differ by one (the longer key with one character removed, aligned
+/// position-wise with the shorter: the best removal position is found from prefix and suffix sums), and
+/// the keys are too far apart otherwise.
+fn within_one_indel<T: Copy + Eq>(a: &[T], b: &[T], fold: &impl Fn(T) -> T, limit: u32) -> Option<u32> {
+    let (long, short) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+    if long.len() > MAX_PLATE_LEN {
+        return None;
+    }
+    if long.len() == short.len() {
+        let mut d = 0;
+        for (&x, &y) in long.iter().zip(short) {
+            d += substitution_cost(x, y, fold);
+            if d > limit {
+                return None;
+            }
+        }
+        return Some(d);
+    }
+    if long.len() != short.len() + 1 || limit < EDIT_COST {
+        return None;
+    }
+    // suffix[p]: cost of aligning long[p + 1..] with short[p..] (the removal at position p).
+    let mut suffix = [0_u32; MAX_PLATE_LEN + 1];
+    for (p, (&x, &y)) in long.iter().skip(1).zip(short).enumerate().rev() {
+        suffix[p] = suffix[p + 1] + substitution_cost(x, y, fold);
+    }
+    let mut prefix = 0; // cost of aligning long[..p] with short[..p]
+    let mut best = u32::MAX;
+    for (p, &rest) in suffix.iter().enumerate().take(short.len() + 1) {
+        best = best.min(prefix + rest);
+        if let (Some(&x), Some(&y)) = (long.get(p), short.get(p)) {
+            prefix += substitution_cost(x, y, fold);
+        }
+        if prefix + EDIT_COST > limit {
+            break;
+        }
+    }
+    let d = best.saturating_add(EDIT_COST);
     (d <= limit).then_some(d)
 }
 
@@ -170,6 +248,15 @@ mod tests {
     }
 
     use crate::plate::reference::full_distance as full;
+
+    #[test]
+    fn key_from_bytes_equals_key_from_text() {
+        for key in ["", "1ABC123", "123456789012", "1234567890123", "ŁÓDŹ1", "ЖЖЖЖЖЖЖЖЖЖЖЖ", "ЖЖЖЖЖЖЖЖЖЖЖЖЖ", "?B*"]
+        {
+            assert_eq!(KeyChars::from_bytes(key.as_bytes()), KeyChars::new(key), "{key}");
+        }
+        assert_eq!(KeyChars::from_bytes(&[0xff]), None);
+    }
 
     #[test]
     fn weights() {
@@ -219,6 +306,20 @@ mod tests {
             let (a, b) = (k(&a), k(&b));
             let f = full(&a, &b, &c);
             prop_assert_eq!(weighted_distance_within(&a, &b, &c, limit), (f <= limit).then_some(f));
+        }
+
+        #[test]
+        fn bytes_equal_chars_and_full(a in "[0O8BAX1IL]{0,13}", b in "[0O8BAX1IL]{0,13}", limit in 0_u32..6) {
+            let c = OcrClasses::default();
+            let (ka, kb) = (k(&a), k(&b));
+            let f = full(&ka, &kb, &c);
+            let expected = (f <= limit && ka.len() <= MAX_PLATE_LEN && kb.len() <= MAX_PLATE_LEN).then_some(f);
+            prop_assert_eq!(weighted_distance_within(&ka, &kb, &c, limit), expected);
+            prop_assert_eq!(weighted_distance_within_by(a.as_bytes(), b.as_bytes(), |x| c.fold_byte(x), limit), expected);
+            prop_assert_eq!(
+                lookalike_substitutions_by(a.as_bytes(), b.as_bytes(), |x| c.fold_byte(x)),
+                lookalike_substitutions(&ka, &kb, &c)
+            );
         }
 
         #[test]

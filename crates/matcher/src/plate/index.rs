@@ -5,6 +5,8 @@
 //! Hit order (ARCHITECTURE): read order, then score descending, then alert id. Alerts are numbered densely
 //! in (alert id, input row) order at build time, so "then alert id" is "then dense number".
 
+mod edit_join;
+
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -14,10 +16,10 @@ use crate::columns::StrColumn;
 use crate::error::{MatchError, MatchResult};
 use crate::plate::country::{normalise_country_bytes, Country, CountryPolicy};
 use crate::plate::distance::{
-    lookalike_substitutions, weighted_distance_within, wildcard_matches, KeyChars, EDIT_COST, LOOKALIKE_COST,
+    lookalike_substitutions_by, weighted_distance_within_by, wildcard_matches, KeyChars, EDIT_COST, LOOKALIKE_COST,
 };
-use crate::plate::neighbourhood::{for_each_deletion, hash_chars, Neighbourhood};
-use crate::plate::normalise::{normalise_plate_bytes_into, normalise_plate_into, PlateReject, MAX_PLATE_LEN};
+use crate::plate::neighbourhood::{deletion_hash, for_each_deletion, hash_chars, Neighbourhood};
+use crate::plate::normalise::{normalise_plate_bytes_append, normalise_plate_into, PlateReject, MAX_PLATE_LEN};
 use crate::plate::ocr::OcrClasses;
 
 /// Largest `max_edits` supported: the deletion neighbourhood of depth 3 would hold ~100 entries per alert.
@@ -499,7 +501,12 @@ impl PlateIndex {
             .flat_map_iter(|a| {
                 let folded = self.folded_key(a);
                 let mut out = Vec::with_capacity(1 + folded.len() * depth);
-                for_each_deletion(folded.as_slice(), depth, |h| out.push((h, a as u32)));
+                if depth == 0 {
+                    // The exact/OCR table: the folded key under the exact path's hash.
+                    out.push((hash_chars(folded.as_slice().iter().copied()), a as u32));
+                } else {
+                    for_each_deletion(folded.as_slice(), depth, |h| out.push((h, a as u32)));
+                }
                 out
             })
             .collect();
@@ -647,17 +654,39 @@ impl PlateIndex {
         if opts.max_edits > 0 {
             self.prepare(opts.max_edits);
         }
+        if opts.max_edits > 0 && rows.len() >= edit_join::MIN_BLOCK_READS {
+            // Edit matching looks up every deletion string of every read: joined block by block (edit_join.rs).
+            let edit = self.edit_table(opts.max_edits);
+            let mut out = MatchOutput { hits: Hits::default(), reject: Vec::with_capacity(rows.len()) };
+            let mut start = rows.start;
+            while start < rows.end {
+                let end = start.saturating_add(edit_join::READS_PER_BLOCK).min(rows.end);
+                out.append(self.match_edit_block(reads, start..end, opts, edit));
+                start = end;
+            }
+            return Ok(out);
+        }
         let tasks = (rows.end - rows.start).div_ceil(READS_PER_TASK);
-        // Scratch buffers live per rayon job (`map_init`), not per task: growing fresh buffers for every task of
-        // 2048 reads cost ~20% of the exact path's instructions in allocator calls (callgrind).
+        // Scratch buffers and the output columns live per rayon job (`fold`: one accumulator per contiguous run of
+        // tasks, in task order), not per task: growing fresh buffers for every task of 2048 reads cost ~20% of the
+        // exact path's instructions in allocator calls, and freeing every task's output columns after the
+        // concatenation another ~7% in glibc's `malloc_consolidate` (callgrind).
         let parts: Vec<MatchOutput> = (0..tasks)
             .into_par_iter()
-            .map_init(Scratch::default, |scratch, t| {
-                let start = rows.start + t * READS_PER_TASK;
-                let end = (start + READS_PER_TASK).min(rows.end);
-                self.match_task(reads, start..end, opts, scratch)
-            })
+            .fold(
+                || (Scratch::default(), MatchOutput::default()),
+                |(mut scratch, mut out), t| {
+                    let start = rows.start + t * READS_PER_TASK;
+                    let end = (start + READS_PER_TASK).min(rows.end);
+                    self.match_task(reads, start..end, opts, &mut scratch, &mut out);
+                    (scratch, out)
+                },
+            )
+            .map(|(_, out)| out)
             .collect();
+        if parts.len() == 1 {
+            return Ok(parts.into_iter().next().unwrap_or_default());
+        }
         let hits: usize = parts.iter().map(|p| p.hits.len()).sum();
         let mut out = MatchOutput { hits: Hits::with_capacity(hits), reject: Vec::with_capacity(rows.len()) };
         for part in parts {
@@ -666,22 +695,21 @@ impl PlateIndex {
         Ok(out)
     }
 
+    /// Appends the hits and reject codes of reads `rows` to `out`, group by group.
     fn match_task(
         &self,
         reads: &ReadColumns<'_>,
         rows: Range<usize>,
         opts: &MatchOptions,
         scratch: &mut Scratch,
-    ) -> MatchOutput {
-        // A guess at the hits (a tenth of reads hit in a typical feed) so the columns rarely grow.
-        let mut out = MatchOutput { hits: Hits::with_capacity(rows.len() / 8), reject: Vec::with_capacity(rows.len()) };
+        out: &mut MatchOutput,
+    ) {
         let mut start = rows.start;
         while start < rows.end {
             let end = (start + READS_PER_GROUP).min(rows.end);
-            self.match_group(reads, start..end, opts, scratch, &mut out);
+            self.match_group(reads, start..end, opts, scratch, out);
             start = end;
         }
-        out
     }
 
     /// Matches a small group of reads phase by phase rather than read by read: all the group's directory
@@ -757,6 +785,7 @@ impl PlateIndex {
         let mut p = Prepared {
             state: Err(PlateReject::Empty),
             read: KeyChars::default(),
+            decoded: false,
             key: 0..0,
             country: Country::UNKNOWN,
             t: opts.at,
@@ -765,27 +794,42 @@ impl PlateIndex {
             candidates: 0..0,
         };
         let Some(text) = reads.plate.bytes(i) else { return p };
-        if let Err(why) = normalise_plate_bytes_into(text, true, &mut s.key) {
+        // The key goes straight into the group's key buffer.
+        let begin = s.keys.len();
+        if let Err(why) = normalise_plate_bytes_append(text, true, &mut s.keys, &mut s.key) {
             p.state = Err(why);
             return p;
         }
         p.country = match country_of(reads.country.as_ref(), i) {
             Ok(c) => c,
             Err(why) => {
+                s.keys.truncate(begin);
                 p.state = Err(why);
                 return p;
             }
         };
+        p.key = begin as u32..s.keys.len() as u32;
         p.t = reads.seen_at.and_then(|c| c.get(i)).unwrap_or(opts.at);
-        let Some(read) = KeyChars::new(&s.key) else {
+        let key = &s.keys[begin..];
+        // `?` and `*` are ASCII, so they never occur inside a multi-byte UTF-8 character.
+        let is_pattern = key.iter().any(|&b| b == b'?' || b == b'*');
+        let fuzzy_probe = !is_pattern && opts.max_edits > 0;
+        if key.is_ascii() && !is_pattern && !fuzzy_probe {
+            // Byte path for ASCII keys (nearly every key: Cyrillic and Greek plate letters normalise to their Latin
+            // look-alikes): fold and hash the bytes as the characters they are, the same hash as the `char` path
+            // below, without decoding the key into `KeyChars`. `finish_read` decodes it only if it needs it.
+            p.state = Ok(false);
+            s.hashes.push(hash_chars(key.iter().map(|&b| self.classes.fold(char::from(b)))));
+            p.hashes.end = s.hashes.len();
+            return p;
+        }
+        let Some(read) = KeyChars::from_bytes(key) else {
             p.state = Err(PlateReject::TooLong);
             return p;
         };
         p.read = read;
-        let begin = s.keys.len() as u32;
-        s.keys.extend_from_slice(s.key.as_bytes());
-        p.key = begin..s.keys.len() as u32;
-        if read.is_pattern() {
+        p.decoded = true;
+        if is_pattern {
             p.state = Ok(true);
             return p;
         }
@@ -793,7 +837,7 @@ impl PlateIndex {
         let mut folded = read;
         folded.map_in_place(|c| self.classes.fold(c));
         let hashes = &mut s.hashes;
-        if opts.max_edits > 0 && read.len() >= opts.min_fuzzy_length {
+        if fuzzy_probe && read.len() >= opts.min_fuzzy_length {
             p.fuzzy_probe = true;
             for_each_deletion(folded.as_slice(), opts.max_edits as usize, |h| hashes.push(h));
         } else {
@@ -808,8 +852,19 @@ impl PlateIndex {
     fn finish_read(&self, p: &Prepared, opts: &MatchOptions, s: &mut Scratch) -> Result<(), PlateReject> {
         s.found.clear();
         let is_pattern = p.state?;
+        if !is_pattern && p.candidates.is_empty() && self.patterns.is_empty() {
+            return Ok(()); // most reads: no candidate, no wildcard alert, nothing to verify
+        }
         let (country, t) = (p.country, p.t);
-        let read = p.read;
+        // Keys that took the byte path are decoded only when something compares characters: a fuzzy kind with
+        // candidates to classify, or wildcard alerts (most exact-only and candidate-free reads never are).
+        let needs_chars =
+            (!p.candidates.is_empty() && (opts.max_ocr > 0 || opts.max_edits > 0)) || !self.patterns.is_empty();
+        let read = if p.decoded || !needs_chars {
+            p.read
+        } else {
+            KeyChars::from_bytes(&s.keys[p.key.start as usize..p.key.end as usize]).ok_or(PlateReject::TooLong)?
+        };
         let allowed = |a: usize| {
             let h = &self.hot[a];
             opts.country_policy.allows(country, h.country) && h.from <= t && t <= h.to
@@ -832,7 +887,7 @@ impl PlateIndex {
                 let table = self.edit_table(1);
                 let literal = chars.iter().enumerate().filter(|&(i, _)| i != p).map(|(_, &c)| self.classes.fold(c));
                 s.pattern_candidates.clear();
-                table.get_into(hash_chars(literal), &mut s.pattern_candidates);
+                table.get_into(deletion_hash(literal), &mut s.pattern_candidates);
                 s.pattern_candidates.sort_unstable();
                 s.pattern_candidates.dedup();
                 for &a in &s.pattern_candidates {
@@ -940,17 +995,23 @@ impl PlateIndex {
         if opts.max_ocr == 0 && opts.max_edits == 0 {
             return None; // exact only: nothing else can hit, skip decoding the alert's key
         }
+        if read_bytes.is_ascii() && alert_bytes.is_ascii() {
+            // ASCII keys (nearly every plate: other scripts are folded to the Latin letters they look like) have
+            // one byte per character: compare the bytes without decoding either key to `char`s.
+            return classify_fuzzy(read_bytes, alert_bytes, |b| self.classes.fold_byte(b), opts);
+        }
         let alert = KeyChars::new(std::str::from_utf8(alert_bytes).ok()?)?;
-        classify_fuzzy(read, &alert, &self.classes, opts)
+        classify_fuzzy(read.as_slice(), alert.as_slice(), |c| self.classes.fold(c), opts)
     }
 }
 
-/// Kind, distance and score of two different literal keys under the fuzzy rules (shared with the tests'
-/// reference only through its documentation: the reference re-implements it).
-fn classify_fuzzy(
-    read: &KeyChars,
-    alert: &KeyChars,
-    classes: &OcrClasses,
+/// Kind, distance and score of two different literal keys under the fuzzy rules, over `char`s or the bytes of
+/// ASCII keys with the matching OCR fold (shared with the tests' reference only through its documentation: the
+/// reference re-implements it).
+fn classify_fuzzy<T: Copy + Eq>(
+    read: &[T],
+    alert: &[T],
+    fold: impl Fn(T) -> T + Copy,
     opts: &MatchOptions,
 ) -> Option<(MatchKind, u32, f32)> {
     // Short plates: only the narrow `ocr` kind, with its own smaller limit (see `MatchOptions::max_ocr_short`).
@@ -958,7 +1019,7 @@ fn classify_fuzzy(
     let max_ocr = if short { opts.max_ocr.min(opts.max_ocr_short) } else { opts.max_ocr };
     let longer = read.len().max(alert.len());
     if max_ocr > 0 {
-        if let Some(subs) = lookalike_substitutions(read.as_slice(), alert.as_slice(), classes) {
+        if let Some(subs) = lookalike_substitutions_by(read, alert, fold) {
             if subs <= max_ocr {
                 let d = subs * LOOKALIKE_COST;
                 return Some((MatchKind::Ocr, d, score_distance(d, longer)));
@@ -966,7 +1027,7 @@ fn classify_fuzzy(
         }
     }
     if opts.max_edits > 0 && !short {
-        let d = weighted_distance_within(read.as_slice(), alert.as_slice(), classes, opts.max_edits * EDIT_COST)?;
+        let d = weighted_distance_within_by(read, alert, fold, opts.max_edits * EDIT_COST)?;
         return Some((MatchKind::Edit, d, score_distance(d, longer)));
     }
     None
@@ -997,7 +1058,9 @@ fn country_of(column: Option<&StrColumn<'_>>, i: usize) -> Result<Country, Plate
 struct Prepared {
     /// `Ok(true)` for a pattern read, `Ok(false)` for a literal read, or why the read is refused.
     state: Result<bool, PlateReject>,
+    /// The key's characters when `decoded` (always for patterns and edit probes; see [`PlateIndex::finish_read`]).
     read: KeyChars,
+    decoded: bool,
     /// The normalised key's bytes in [`Scratch::keys`].
     key: Range<u32>,
     country: Country,

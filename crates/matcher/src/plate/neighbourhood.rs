@@ -33,25 +33,71 @@ fn fmix64(mut k: u64) -> u64 {
     k ^ (k >> 33)
 }
 
-/// Calls `f` with the hash of every distinct string obtained from `key` by deleting up to `depth`
+/// Multiplier of the polynomial [`deletion_hash`] (odd, so multiplying by it is invertible modulo 2^64).
+const POLY: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// Hash of a string in the edit tables (a key or one of its deletion strings): a polynomial over the
+/// characters, `Σ c_i · POLY^(n-1-i)` modulo 2^64, finished with fmix64 together with the length. Polynomial so
+/// that [`for_each_deletion`] gets every single-deletion hash of a key from prefix and suffix sums, in linear
+/// rather than quadratic time. Different strings share a hash only by chance (then verification drops the
+/// extra candidate); equal strings always do, which is all the candidate search relies on.
+#[inline]
+pub fn deletion_hash<I: IntoIterator<Item = char>>(chars: I) -> u64 {
+    let mut h = 0_u64;
+    let mut n = 0_u64;
+    for c in chars {
+        h = h.wrapping_mul(POLY).wrapping_add(u64::from(c));
+        n += 1;
+    }
+    finish_deletion_hash(h, n)
+}
+
+#[inline]
+fn finish_deletion_hash(poly: u64, len: u64) -> u64 {
+    fmix64(poly ^ len.wrapping_mul(0x517c_c1b7_2722_0a95))
+}
+
+/// Calls `f` with the [`deletion_hash`] of every distinct string obtained from `key` by deleting up to `depth`
 /// characters (depth 0 is the key itself). Duplicates (deleting either of two equal neighbours) may be
 /// reported more than once; callers de-duplicate.
 pub fn for_each_deletion(key: &[char], depth: usize, mut f: impl FnMut(u64)) {
-    f(hash_chars(key.iter().copied()));
+    const MAX: usize = crate::plate::normalise::MAX_PLATE_LEN;
     let n = key.len();
-    if depth >= 1 {
-        for i in 0..n {
-            // Deleting the second of two equal neighbours gives the same string as deleting the first.
-            if i > 0 && key[i] == key[i - 1] {
-                continue;
+    if n > MAX {
+        // Never reached by matching (keys are at most MAX_PLATE_LEN characters); kept general and simple.
+        f(deletion_hash(key.iter().copied()));
+        if depth >= 1 {
+            for i in 0..n {
+                f(deletion_hash(key.iter().enumerate().filter(|&(p, _)| p != i).map(|(_, &c)| c)));
             }
-            f(hash_chars(key.iter().enumerate().filter(|&(p, _)| p != i).map(|(_, &c)| c)));
+        }
+    } else {
+        // prefix[i]: polynomial of key[..i]; power[i] = POLY^i.
+        let mut prefix = [0_u64; MAX + 1];
+        let mut power = [1_u64; MAX + 1];
+        for (i, &c) in key.iter().enumerate() {
+            prefix[i + 1] = prefix[i].wrapping_mul(POLY).wrapping_add(u64::from(c));
+            power[i + 1] = power[i].wrapping_mul(POLY);
+        }
+        let whole = prefix[n];
+        f(finish_deletion_hash(whole, n as u64));
+        if depth >= 1 {
+            for i in 0..n {
+                // Deleting the second of two equal neighbours gives the same string as deleting the first.
+                if i > 0 && key[i] == key[i - 1] {
+                    continue;
+                }
+                // key[i + 1..] as a polynomial of its own: the whole minus the first i + 1 characters' share.
+                let suffix = whole.wrapping_sub(prefix[i + 1].wrapping_mul(power[n - i - 1]));
+                let deleted = prefix[i].wrapping_mul(power[n - i - 1]).wrapping_add(suffix);
+                f(finish_deletion_hash(deleted, (n - 1) as u64));
+            }
         }
     }
     if depth >= 2 {
         for i in 0..n {
             for j in i + 1..n {
-                f(hash_chars(key.iter().enumerate().filter(|&(p, _)| p != i && p != j).map(|(_, &c)| c)));
+                f(deletion_hash(key.iter().enumerate().filter(|&(p, _)| p != i && p != j).map(|(_, &c)| c)));
             }
         }
     }
@@ -103,6 +149,17 @@ impl Neighbourhood {
         let fp = hash as u32;
         if let Some(run) = self.entries.get(lo as usize..hi as usize) {
             out.extend(run.iter().filter(|&&(f, _)| f == fp).map(|&(_, a)| a));
+        }
+    }
+
+    /// Calls `f` with every alert stored under `hash` (same alerts, same order as [`Neighbourhood::get_into`]).
+    #[inline]
+    pub fn for_each(&self, hash: u64, mut f: impl FnMut(u32)) {
+        let (lo, hi) = self.run_of(hash);
+        let fp = hash as u32;
+        for &(_, a) in self.entries.get(lo as usize..hi as usize).unwrap_or_default().iter().filter(|&&(g, _)| g == fp)
+        {
+            f(a);
         }
     }
 
@@ -173,10 +230,39 @@ mod tests {
         let mut got = Vec::new();
         for_each_deletion(&chars("ABC"), 2, |h| got.push(h));
         for s in ["ABC", "BC", "AC", "AB", "A", "B", "C"] {
-            assert!(got.contains(&hash_chars(chars(s))), "{s}");
+            assert!(got.contains(&deletion_hash(chars(s))), "{s}");
         }
         let mut d1 = Vec::new();
         for_each_deletion(&chars("AAB"), 1, |h| d1.push(h));
         assert_eq!(d1.len(), 3); // AAB, AB, AA
+    }
+
+    proptest::proptest! {
+        /// The linear-time single deletions equal hashing each deletion string on its own, for keys of any
+        /// length (including past MAX_PLATE_LEN, the general branch) and any characters.
+        #[test]
+        fn deletion_hashes_equal_hashing_each_string(key in "[A-Z0-9ÖЖ]{0,14}", depth in 0_usize..3) {
+            let key = chars(&key);
+            let mut got = Vec::new();
+            for_each_deletion(&key, depth, |h| got.push(h));
+            let mut expected = vec![deletion_hash(key.iter().copied())];
+            if depth >= 1 {
+                for i in 0..key.len() {
+                    if i == 0 || key[i] != key[i - 1] || key.len() > crate::plate::normalise::MAX_PLATE_LEN {
+                        expected.push(deletion_hash(key.iter().enumerate().filter(|&(p, _)| p != i).map(|(_, &c)| c)));
+                    }
+                }
+            }
+            if depth >= 2 {
+                for i in 0..key.len() {
+                    for j in i + 1..key.len() {
+                        expected.push(deletion_hash(
+                            key.iter().enumerate().filter(|&(p, _)| p != i && p != j).map(|(_, &c)| c),
+                        ));
+                    }
+                }
+            }
+            proptest::prop_assert_eq!(got, expected);
+        }
     }
 }

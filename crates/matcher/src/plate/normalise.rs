@@ -141,7 +141,7 @@ pub fn normalise_plate(text: &str, keep_wildcards: bool) -> Result<String, Plate
 pub fn normalise_plate_into(text: &str, keep_wildcards: bool, out: &mut String) -> Result<(), PlateReject> {
     out.clear();
     if text.is_ascii() {
-        return normalise_ascii(text.as_bytes(), keep_wildcards, out);
+        return normalise_ascii(text.as_bytes(), keep_wildcards, |b| out.push(char::from(b)));
     }
     if let Some(result) = normalise_by_table(text, keep_wildcards, out) {
         return result;
@@ -318,8 +318,9 @@ const ASCII_TABLE: [u8; 128] = {
 /// The same rules for pure ASCII text, where NFKC, case mapping and look-alike folding reduce to
 /// `to_ascii_uppercase`: most ANPR reads take this path. One table load and one branch per byte, in a single
 /// pass (the first version made a separate pass for control characters and tested each byte's class in turn).
-fn normalise_ascii(text: &[u8], keep_wildcards: bool, out: &mut String) -> Result<(), PlateReject> {
-    out.reserve(text.len());
+///
+/// The key's bytes go to `push` (a `String` or, in the matching loop, the group's key buffer directly).
+fn normalise_ascii(text: &[u8], keep_wildcards: bool, mut push: impl FnMut(u8)) -> Result<(), PlateReject> {
     let mut chars = 0_usize;
     let mut alnum = 0_usize;
     let mut blank = true;
@@ -333,14 +334,14 @@ fn normalise_ascii(text: &[u8], keep_wildcards: bool, out: &mut String) -> Resul
                 blank = false;
                 if keep_wildcards {
                     chars += 1;
-                    out.push(char::from(t));
+                    push(t);
                 }
             }
             _ => {
                 blank = false;
                 alnum += 1;
                 chars += 1;
-                out.push(char::from(t));
+                push(t);
             }
         }
     }
@@ -364,10 +365,34 @@ fn normalise_ascii(text: &[u8], keep_wildcards: bool, out: &mut String) -> Resul
 pub fn normalise_plate_bytes_into(bytes: &[u8], keep_wildcards: bool, out: &mut String) -> Result<(), PlateReject> {
     out.clear();
     if bytes.is_ascii() {
-        return normalise_ascii(bytes, keep_wildcards, out);
+        return normalise_ascii(bytes, keep_wildcards, |b| out.push(char::from(b)));
     }
     let text = std::str::from_utf8(bytes).map_err(|_| PlateReject::NotUtf8)?;
     normalise_plate_into(text, keep_wildcards, out)
+}
+
+/// [`normalise_plate_bytes_into`] appending the key's UTF-8 bytes to `out`, which keeps what it held (on error
+/// too: it is truncated back). The matching loop keeps a group's keys back to back in one buffer; ASCII text
+/// is normalised straight into it, other text through `spare`.
+///
+/// # Errors
+/// As [`normalise_plate_bytes_into`].
+pub fn normalise_plate_bytes_append(
+    bytes: &[u8],
+    keep_wildcards: bool,
+    out: &mut Vec<u8>,
+    spare: &mut String,
+) -> Result<(), PlateReject> {
+    let start = out.len();
+    let result = if bytes.is_ascii() {
+        normalise_ascii(bytes, keep_wildcards, |b| out.push(b))
+    } else {
+        normalise_plate_bytes_into(bytes, keep_wildcards, spare).map(|()| out.extend_from_slice(spare.as_bytes()))
+    };
+    if result.is_err() {
+        out.truncate(start);
+    }
+    result
 }
 
 /// Result of normalising a whole column: keys (null where rejected) and a reject code per row (0 = kept).
@@ -516,7 +541,21 @@ mod tests {
                 Ok(text) => normalise_plate(text, w),
                 Err(_) => Err(PlateReject::NotUtf8),
             };
-            prop_assert_eq!(got, expected);
+            prop_assert_eq!(&got, &expected);
+            // The appending entry: the same key after what the buffer held, which an error leaves untouched.
+            let mut buffer = b"held".to_vec();
+            let appended = normalise_plate_bytes_append(&b, w, &mut buffer, &mut String::new());
+            prop_assert_eq!(buffer.get(..4), Some(&b"held"[..]));
+            match expected {
+                Ok(key) => {
+                    prop_assert_eq!(appended, Ok(()));
+                    prop_assert_eq!(&buffer[4..], key.as_bytes());
+                }
+                Err(why) => {
+                    prop_assert_eq!(appended, Err(why));
+                    prop_assert_eq!(buffer.len(), 4);
+                }
+            }
         }
 
         #[test]

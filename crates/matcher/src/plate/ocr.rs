@@ -19,6 +19,9 @@ pub struct OcrClasses {
     classes: Vec<String>,
     /// ASCII fast path: representative of each ASCII character.
     ascii: [char; 128],
+    /// `ascii` as bytes: an ASCII character's representative is ASCII too (it is the class's smallest code
+    /// point), so ASCII keys can be compared byte by byte without decoding to `char`s.
+    ascii_bytes: [u8; 128],
     /// Non-ASCII members and their representatives, sorted by member.
     other: Vec<(char, char)>,
 }
@@ -37,7 +40,8 @@ impl OcrClasses {
         for (i, slot) in ascii.iter_mut().enumerate() {
             *slot = char::from(i as u8);
         }
-        OcrClasses { classes: Vec::new(), ascii, other: Vec::new() }
+        let ascii_bytes = std::array::from_fn(|i| i as u8);
+        OcrClasses { classes: Vec::new(), ascii, ascii_bytes, other: Vec::new() }
     }
 
     /// Builds classes from strings of look-alike characters (`["0ODQ", "8B"]`); each string is normalised
@@ -65,6 +69,10 @@ impl OcrClasses {
             for &m in &members {
                 if let Some(slot) = out.ascii.get_mut(m as usize) {
                     *slot = rep;
+                    // `rep <= m < 128`, so the conversion never fails.
+                    if let (Some(byte), Ok(rep)) = (out.ascii_bytes.get_mut(m as usize), u8::try_from(rep)) {
+                        *byte = rep;
+                    }
                 } else {
                     out.other.push((m, rep));
                 }
@@ -91,6 +99,12 @@ impl OcrClasses {
                 Err(_) => c,
             }
         }
+    }
+
+    /// [`Self::fold`] of an ASCII byte (bytes above 127 are returned unchanged: callers use this on ASCII keys).
+    #[inline]
+    pub fn fold_byte(&self, b: u8) -> u8 {
+        self.ascii_bytes.get(usize::from(b)).copied().unwrap_or(b)
     }
 
     /// True when `a` and `b` are different characters of the same class.
@@ -122,6 +136,15 @@ mod tests {
         let c = OcrClasses::new(&["o0", "ЖX"]).unwrap();
         assert_eq!(c.classes(), ["0O", "XЖ"]);
         assert!(c.lookalike('Ж', 'X'));
+    }
+
+    #[test]
+    fn byte_fold_equals_char_fold_on_ascii() {
+        for c in [OcrClasses::default(), OcrClasses::new(&["o0", "ЖX", "1I"]).unwrap(), OcrClasses::none()] {
+            for b in 0..128_u8 {
+                assert_eq!(char::from(c.fold_byte(b)), c.fold(char::from(b)), "{b}");
+            }
+        }
     }
 
     #[test]
