@@ -84,6 +84,21 @@ def test_search_many_keeps_probe_order_and_matches_single_searches(
     assert mates >= 8
 
 
+def test_pre_filters_are_selectable_and_checked(
+    gallery: FingerprintGallery, synthetic: tuple[pl.DataFrame, list[FingerprintTemplate]]
+) -> None:
+    _, templates = synthetic
+    probe = templates[5]
+    exhaustive = gallery.search(probe, top_k=3)
+    # Fewer templates than the minimum candidate count: every pre-filter compares all, so equals exhaustive.
+    for prefilter in ("hashing", "scan"):
+        assert gallery.search(probe, top_k=3, exhaustive=False, prefilter=prefilter).equals(exhaustive)
+        many = gallery.search_many({"p": probe}, top_k=3, exhaustive=False, prefilter=prefilter)
+        assert many.drop("probe_id").equals(exhaustive)
+    with pytest.raises(ValueError, match="prefilter"):
+        gallery.search(probe, exhaustive=False, prefilter="lsh")  # type: ignore[arg-type]
+
+
 def test_threshold_top_k_and_fusion_over_fingers(synthetic: tuple[pl.DataFrame, list[FingerprintTemplate]]) -> None:
     _, t = synthetic
     g = FingerprintGallery()

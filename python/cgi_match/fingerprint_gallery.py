@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import polars as pl
@@ -60,9 +60,11 @@ class FingerprintGallery:
 
     A subject's score is the best score of any of its fingers (max rule); rows are ordered by score, then
     subject id. ``exhaustive=True`` (the default) compares the probe with every template; ``exhaustive=False``
-    compares only the ``penetration`` share picked by the cylinder-hashing pre-filter with rotation-consistent
-    voting, which is much faster on large galleries but can miss mates of weak matches (its recall against
-    exhaustive search is measured in BENCHMARKS.md). Picklable; ``save``/``load`` use a
+    compares only the ``penetration`` share picked by a pre-filter: ``prefilter="hashing"`` (cylinder hashing
+    with rotation-consistent voting, the cheapest) or ``prefilter="scan"`` (exact cylinder similarity of the
+    probe's cylinders against every gallery cylinder: keeps many more mates, costs more per template). Both
+    are much faster than exhaustive search on large galleries but can miss mates of weak matches (their recall
+    against exhaustive search is measured in BENCHMARKS.md). Picklable; ``save``/``load`` use a
     versioned, checksummed file.
     """
 
@@ -106,10 +108,16 @@ class FingerprintGallery:
         *,
         exhaustive: bool = True,
         penetration: float = 0.05,
+        prefilter: Literal["hashing", "scan"] = "hashing",
     ) -> pl.DataFrame:
         """The ``top_k`` best subjects for one probe: ``subject_id, finger, score, rank``."""
         columns = self._core._search(
-            probe, top_k=top_k, threshold=threshold, exhaustive=exhaustive, penetration=penetration
+            probe,
+            top_k=top_k,
+            threshold=threshold,
+            exhaustive=exhaustive,
+            penetration=penetration,
+            prefilter=prefilter,
         )
         return _hits_frame(columns).select(HIT_COLUMNS)
 
@@ -121,6 +129,7 @@ class FingerprintGallery:
         *,
         exhaustive: bool = True,
         penetration: float = 0.05,
+        prefilter: Literal["hashing", "scan"] = "hashing",
     ) -> pl.DataFrame:
         """Searches many probes in parallel: ``probe_id, subject_id, finger, score, rank``, in probe order.
 
@@ -136,7 +145,12 @@ class FingerprintGallery:
             ids = pa.array(list(probes.keys()), type=pa.large_string())
             templates = list(probes.values())
         columns = self._core._search_many(
-            templates, top_k=top_k, threshold=threshold, exhaustive=exhaustive, penetration=penetration
+            templates,
+            top_k=top_k,
+            threshold=threshold,
+            exhaustive=exhaustive,
+            penetration=penetration,
+            prefilter=prefilter,
         )
         hits = _hits_frame(columns)
         probe_ids = pl.from_arrow(pa.array(ids).take(hits["probe"].to_arrow()))

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock, RwLock};
 
 use cgi_match_core::columns::StrColumnBuilder;
-use cgi_match_core::finger::{read_any, Gallery, GalleryHit, Matcher, SearchOptions, Template, TemplateFormat};
+use cgi_match_core::finger::{
+    read_any, Gallery, GalleryHit, Matcher, Prefilter, SearchOptions, Template, TemplateFormat,
+};
 use cgi_match_core::MatchError;
 use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
@@ -93,8 +95,16 @@ impl PyFingerprintGallery {
         exhaustive: bool,
         penetration: f32,
         min_candidates: usize,
-    ) -> SearchOptions {
-        SearchOptions { top_k, threshold, exhaustive, penetration, min_candidates }
+        prefilter: &str,
+    ) -> PyResult<SearchOptions> {
+        let prefilter = match prefilter {
+            "hashing" => Prefilter::Hashing,
+            "scan" => Prefilter::CylinderScan { probe_cylinders: 32 },
+            other => {
+                return Err(MatchError::invalid(format!("prefilter must be 'hashing' or 'scan', not {other:?}"))).py()
+            }
+        };
+        Ok(SearchOptions { top_k, threshold, exhaustive, penetration, min_candidates, prefilter })
     }
 }
 
@@ -167,7 +177,7 @@ impl PyFingerprintGallery {
     }
 
     /// Searches one probe: columns (probe index, subject id, finger, score, rank).
-    #[pyo3(signature = (probe, *, top_k = 10, threshold = None, exhaustive = true, penetration = 0.05, min_candidates = 256))]
+    #[pyo3(signature = (probe, *, top_k = 10, threshold = None, exhaustive = true, penetration = 0.05, min_candidates = 256, prefilter = "hashing"))]
     #[allow(clippy::too_many_arguments)] // the keyword arguments of the Python method
     fn _search<'py>(
         &self,
@@ -178,16 +188,17 @@ impl PyFingerprintGallery {
         exhaustive: bool,
         penetration: f32,
         min_candidates: usize,
+        prefilter: &str,
     ) -> PyResult<HitColumns<'py>> {
         let g = self.snapshot()?;
         let probe = Arc::clone(probe.template());
-        let options = Self::options(top_k, threshold, exhaustive, penetration, min_candidates);
+        let options = Self::options(top_k, threshold, exhaustive, penetration, min_candidates, prefilter)?;
         let hits = gil::detach(py, || g.search(&probe, &options)).py()?;
         Ok(hit_columns(py, &g, &[hits]))
     }
 
     /// Searches many probes in parallel; the probe index column says which probe each row belongs to.
-    #[pyo3(signature = (probes, *, top_k = 10, threshold = None, exhaustive = true, penetration = 0.05, min_candidates = 256))]
+    #[pyo3(signature = (probes, *, top_k = 10, threshold = None, exhaustive = true, penetration = 0.05, min_candidates = 256, prefilter = "hashing"))]
     #[allow(clippy::too_many_arguments)] // the keyword arguments of the Python method
     fn _search_many<'py>(
         &self,
@@ -198,10 +209,11 @@ impl PyFingerprintGallery {
         exhaustive: bool,
         penetration: f32,
         min_candidates: usize,
+        prefilter: &str,
     ) -> PyResult<HitColumns<'py>> {
         let g = self.snapshot()?;
         let probes: Vec<Template> = templates(&probes).into_iter().map(Arc::unwrap_or_clone).collect();
-        let options = Self::options(top_k, threshold, exhaustive, penetration, min_candidates);
+        let options = Self::options(top_k, threshold, exhaustive, penetration, min_candidates, prefilter)?;
         // Chunks of probes so Ctrl-C is honoured during a long batch.
         let mut results = Vec::with_capacity(probes.len());
         for chunk in probes.chunks(256) {

@@ -1,13 +1,16 @@
 //! The 1:N fingerprint gallery: templates of many subjects (up to ten fingers each), searched with a probe
 //! template for a top-k candidate list.
 //!
-//! **Pre-filter.** A search over a million templates cannot afford a million full comparisons, so the gallery
-//! indexes every cylinder with locality-sensitive hashing by bit sampling, as in Cappelli, Ferrara & Maltoni,
-//! "Fingerprint indexing based on Minutia Cylinder-Code" (IEEE TPAMI 33(5), 2011): each of `functions` hash
-//! functions reads `bits` fixed positions of a cylinder; similar cylinders agree on a sample with high
-//! probability. A probe's cylinders vote for the templates they collide with; only the templates with the most
-//! votes (the penetration) get a full comparison. Exhaustive search stays available (`exhaustive: true`)
-//! and is what the pre-filter's recall is measured against.
+//! **Pre-filter.** A search over a million templates cannot afford a million full comparisons, so a
+//! pre-filtered search (`exhaustive: false`) runs in two stages: stage 1 scores every template cheaply and
+//! only the best-scoring ones (the penetration) get a full comparison (stage 2). Two stage 1s are available
+//! ([`Prefilter`]): `Hashing` (the default), where every gallery cylinder is indexed by locality-sensitive
+//! hashing by bit sampling as in Cappelli, Ferrara & Maltoni, "Fingerprint indexing based on Minutia
+//! Cylinder-Code" (IEEE TPAMI 33(5), 2011) and the probe's cylinders vote for the templates they collide with;
+//! and `CylinderScan`, an exact similarity scan of the probe's cylinders against every gallery cylinder (no
+//! hashing, so many more mates kept, at a higher cost per template; see [`CylinderScan`]). The pre-filtered
+//! result is exactly the exhaustive search restricted to the candidates. Exhaustive search stays the default
+//! (`exhaustive: true`) and is what the pre-filters' recall is measured against.
 //!
 //! **Fusion across fingers.** A probe is one finger of unknown position, so a subject's score is the best
 //! score of any of its fingers (max rule); the hit names the finger that gave it. Hits are ordered by score
@@ -24,8 +27,8 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::matcher::{Matcher, PreparedTemplate};
-pub use super::prefilter::LshParams;
-use super::prefilter::{top_candidates, CylinderIndex, VoteScratch};
+use super::prefilter::{top_candidates, CylinderIndex, CylinderScan, VoteScratch, SCAN_MAX_PROBE_CYLINDERS};
+pub use super::prefilter::{LshParams, Prefilter};
 use super::template::{FingerPosition, Minutia, MinutiaKind, Template, MAX_MINUTIAE};
 use crate::error::{MatchError, MatchResult};
 
@@ -54,13 +57,24 @@ pub struct SearchOptions {
     pub penetration: f32,
     /// Never fewer candidates than this (small galleries are then searched exhaustively).
     pub min_candidates: usize,
+    /// The stage 1 that picks the candidates when not exhaustive.
+    pub prefilter: Prefilter,
 }
 
 impl Default for SearchOptions {
     fn default() -> Self {
         // Exhaustive by default: the pre-filter's recall on synthetic data is still too low to be the default
         // (BENCHMARKS.md, "Fingerprint matching"); callers opt in with `exhaustive: false`.
-        SearchOptions { top_k: 10, threshold: None, exhaustive: true, penetration: 0.05, min_candidates: 256 }
+        SearchOptions {
+            top_k: 10,
+            threshold: None,
+            exhaustive: true,
+            penetration: 0.05,
+            min_candidates: 256,
+            // The hashing votes stay the default stage 1: the exact cylinder scan keeps far more mates but its
+            // stage 1 costs about as much as an exhaustive search (BENCHMARKS.md).
+            prefilter: Prefilter::Hashing,
+        }
     }
 }
 
@@ -202,6 +216,11 @@ impl Gallery {
         })
     }
 
+    /// The cylinder-scan score of every template for this probe (see [`CylinderScan`]), by template index.
+    pub fn scan_scores(&self, probe: &PreparedTemplate, probe_cylinders: usize) -> Vec<f32> {
+        CylinderScan::new(probe, probe_cylinders, &self.matcher).scores(&self.prepared)
+    }
+
     /// The templates that get a full comparison for this probe, ascending; all of them when exhaustive.
     pub fn candidates(&self, probe: &PreparedTemplate, options: &SearchOptions) -> Vec<u32> {
         let n = self.entries.len();
@@ -209,7 +228,11 @@ impl Gallery {
         if options.exhaustive || wanted >= n {
             return (0..n as u32).collect();
         }
-        top_candidates(&self.prefilter_scores(probe), wanted)
+        let scores = match options.prefilter {
+            Prefilter::Hashing => self.prefilter_scores(probe),
+            Prefilter::CylinderScan { probe_cylinders } => self.scan_scores(probe, usize::from(probe_cylinders)),
+        };
+        top_candidates(&scores, wanted)
     }
 
     /// Searches with an already prepared probe.
@@ -409,6 +432,13 @@ fn check(options: &SearchOptions) -> MatchResult<()> {
     if !(options.penetration.is_finite() && (0.0..=1.0).contains(&options.penetration)) {
         return Err(MatchError::invalid("penetration must lie in [0, 1]"));
     }
+    if let Prefilter::CylinderScan { probe_cylinders } = options.prefilter {
+        if !(1..=SCAN_MAX_PROBE_CYLINDERS).contains(&usize::from(probe_cylinders)) {
+            return Err(MatchError::invalid(format!(
+                "the cylinder scan compares 1–{SCAN_MAX_PROBE_CYLINDERS} probe cylinders"
+            )));
+        }
+    }
     if options.threshold.is_some_and(|t| !t.is_finite()) {
         return Err(MatchError::invalid("threshold must be a finite number"));
     }
@@ -547,24 +577,59 @@ mod tests {
     fn pre_filtered_top_k_is_the_exhaustive_search_over_the_candidates() {
         let records = synthetic(40, 2);
         let g = gallery(&records);
+        for prefilter in [Prefilter::Hashing, Prefilter::CylinderScan { probe_cylinders: 32 }] {
+            let options = SearchOptions {
+                top_k: 5,
+                exhaustive: false,
+                min_candidates: 8,
+                penetration: 0.2,
+                prefilter,
+                ..SearchOptions::default()
+            };
+            for r in records.iter().filter(|r| r.impression == 1).take(20) {
+                let prepared = g.matcher().prepare(&r.template);
+                let candidates = g.candidates(&prepared, &options);
+                assert_eq!(candidates.len(), 16, "20 % of 80 templates");
+                assert!(candidates.windows(2).all(|w| w[0] < w[1]), "ascending, no repeats");
+                let hits = g.search(&r.template, &options).unwrap();
+                assert!(hits.iter().all(|h| candidates.binary_search(&h.entry).is_ok()), "top-k ⊆ candidates");
+                let got: Vec<(String, f32)> =
+                    hits.iter().map(|h| (g.subject_name(h.subject).unwrap().to_owned(), h.score)).collect();
+                assert_eq!(got, brute_force_over(&g, &r.template, &candidates, 5), "{prefilter:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn cylinder_scan_candidates_are_the_top_scan_scores() {
+        let records = synthetic(30, 2);
+        let g = gallery(&records);
         let options = SearchOptions {
-            top_k: 5,
             exhaustive: false,
-            min_candidates: 8,
-            penetration: 0.2,
+            min_candidates: 5,
+            penetration: 0.05,
+            prefilter: Prefilter::CylinderScan { probe_cylinders: 12 },
             ..SearchOptions::default()
         };
-        for r in records.iter().filter(|r| r.impression == 1).take(20) {
+        let mut mates = 0;
+        for r in records.iter().filter(|r| r.impression == 1) {
             let prepared = g.matcher().prepare(&r.template);
+            let scores = g.scan_scores(&prepared, 12);
+            // Reference: a full sort of the scan scores, then index.
+            let mut order: Vec<u32> = (0..scores.len() as u32).collect();
+            order.sort_by(|&a, &b| scores[b as usize].total_cmp(&scores[a as usize]).then(a.cmp(&b)));
+            order.truncate(5);
+            order.sort_unstable();
             let candidates = g.candidates(&prepared, &options);
-            assert_eq!(candidates.len(), 16, "20 % of 80 templates");
-            assert!(candidates.windows(2).all(|w| w[0] < w[1]), "ascending, no repeats");
-            let hits = g.search(&r.template, &options).unwrap();
-            assert!(hits.iter().all(|h| candidates.binary_search(&h.entry).is_ok()), "top-k ⊆ candidates");
-            let got: Vec<(String, f32)> =
-                hits.iter().map(|h| (g.subject_name(h.subject).unwrap().to_owned(), h.score)).collect();
-            assert_eq!(got, brute_force_over(&g, &r.template, &candidates, 5));
+            assert_eq!(candidates, order);
+            let mate = format!("S{:04}", r.subject);
+            mates +=
+                usize::from(candidates.iter().any(|&c| g.subject_name(g.entries[c as usize].subject) == Some(&mate)));
         }
+        // 5 of 60 templates by chance would keep about one mate in twelve.
+        assert!(mates * 2 >= records.len() / 2, "mate among the candidates for {mates} probes");
+        let bad = SearchOptions { prefilter: Prefilter::CylinderScan { probe_cylinders: 0 }, ..options };
+        assert!(g.search(&records[1].template, &bad).is_err());
     }
 
     #[test]
@@ -592,7 +657,11 @@ mod tests {
         for p in &probes {
             let (a, b) = (g.matcher().prepare(p), g1.matcher().prepare(p));
             assert_eq!(g.prefilter_scores(&a), g1.prefilter_scores(&b));
+            let scan = g.scan_scores(&a, 32);
+            assert_eq!(scan, single.install(|| g1.scan_scores(&b, 32)));
         }
+        let scan = SearchOptions { prefilter: Prefilter::CylinderScan { probe_cylinders: 16 }, ..options };
+        assert_eq!(g.search_many(&probes, &scan).unwrap(), single.install(|| g1.search_many(&probes, &scan).unwrap()));
     }
 
     #[test]

@@ -14,6 +14,6 @@ mod view;
 pub mod xyt;
 
 pub use detect::{detect, read_any, TemplateFormat};
-pub use gallery::{Gallery, GalleryHit, LshParams, SearchOptions};
+pub use gallery::{Gallery, GalleryHit, LshParams, Prefilter, SearchOptions};
 pub use matcher::{Matcher, PreparedTemplate};
 pub use template::{FingerPosition, Minutia, MinutiaKind, Template, INTERNAL_PPI, MAX_MINUTIAE};
