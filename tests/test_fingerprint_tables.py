@@ -117,3 +117,26 @@ def test_cli_on_tables_matches_the_cli_on_folders(synthetic: tuple[list[bytes], 
     t = read_template_table(g_table, "subject_id")
     g.add_many(t.ids, t.templates, t.fingers)
     assert len(g) == counts["gallery_templates"]
+
+
+@pytest.mark.parametrize("prefilter", ["hashing", "scan"])
+def test_cli_prefilter_at_full_penetration_equals_exhaustive(
+    synthetic: tuple[list[bytes], list[bytes]], prefilter: str, tmp_path: Path
+) -> None:
+    import polars as pl
+
+    gallery, probes = synthetic
+    g_table, p_table = tmp_path / "g.parquet", tmp_path / "p.parquet"
+    pq.write_table(_gallery_table(gallery), g_table)
+    pq.write_table(pa.table({"probe_id": [f"S{k:02d}" for k in range(len(probes))], "template": probes}), p_table)
+    runner = CliRunner()
+    hits = []
+    for name, extra in {"exhaustive": [], prefilter: ["--penetration", "1.0", "--prefilter", prefilter]}.items():
+        out = tmp_path / name
+        args = ["fingerprints", "--gallery", str(g_table), "--probes", str(p_table), "--out", str(out), *extra]
+        result = runner.invoke(main, [*args, *JOB, "--audit-log", str(tmp_path / "audit.jsonl")])
+        assert result.exit_code == 0, result.output
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["parameters"]["prefilter"] == (prefilter if extra else None)
+        hits.append(pl.read_parquet(out / "hits.parquet").select("probe_id", "subject_id", "score", "rank"))
+    assert hits[0].equals(hits[1])

@@ -145,6 +145,7 @@ class FingerprintSearch(Modality):
             threshold=options["threshold"],
             exhaustive=options["exhaustive"],
             penetration=options["penetration"],
+            prefilter=options.get("prefilter", "hashing"),
         )
         if found.is_empty():
             return no_hits()

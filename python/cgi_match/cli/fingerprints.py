@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import click
 import numpy as np
@@ -82,8 +82,16 @@ def _subject_of(template_id: str) -> str:
     "--penetration",
     type=click.FloatRange(0.0, 1.0, min_open=True),
     default=None,
-    help="Use the hashing pre-filter and fully compare only this share of the gallery (default: exhaustive; "
-    "the pre-filter's recall is in BENCHMARKS.md).",
+    help="Use a pre-filter and fully compare only this share of the gallery (default: exhaustive; "
+    "the pre-filters' recall is in BENCHMARKS.md).",
+)
+@click.option(
+    "--prefilter",
+    type=click.Choice(["hashing", "scan"]),
+    default="hashing",
+    show_default=True,
+    help="With --penetration: 'hashing' (cylinder LSH votes, fast, loses some hits) or 'scan' (exact cylinder "
+    "scan, keeps more hits, costs about an exhaustive search).",
 )
 @click.option("--xyt-ppi", type=click.FloatRange(100, 2000), default=500.0, show_default=True, help=".xyt resolution.")
 @job_options
@@ -94,6 +102,7 @@ def fingerprints(
     top_k: int,
     threshold: float | None,
     penetration: float | None,
+    prefilter: Literal["hashing", "scan"],
     xyt_ppi: float,
     who: Accountability,
     audit_log: Path | None,
@@ -107,6 +116,7 @@ def fingerprints(
         "threshold": threshold,
         "exhaustive": penetration is None,
         "penetration": penetration,
+        "prefilter": prefilter if penetration is not None else None,
         "matcher": "MCC-8b + LSS-R (Cappelli et al. 2010)",
     }
     with audited_job("fingerprints", who, audit_log=audit_log, out_dir=out_dir, parameters=parameters) as ctx:
@@ -133,6 +143,7 @@ def fingerprints(
                         threshold=threshold,
                         exhaustive=penetration is None,
                         penetration=penetration or 0.05,
+                        prefilter=prefilter,
                     )
                 )
                 advance(len(chunk))
