@@ -762,7 +762,21 @@ impl PlateIndex {
         std::hint::black_box(touched);
         // Phase 5: verify, in read order.
         let group = std::mem::take(&mut s.group);
-        for (prepared, i) in group.iter().zip(rows) {
+        self.finish_group(&group, rows.start, opts, s, out);
+        s.group = group;
+    }
+
+    /// Verifies prepared reads `group` (rows `first..`, in order) and appends their hits and reject codes; the
+    /// last phase of both [`Self::match_group`] and the edit block join.
+    fn finish_group(
+        &self,
+        group: &[Prepared],
+        first: usize,
+        opts: &MatchOptions,
+        s: &mut Scratch,
+        out: &mut MatchOutput,
+    ) {
+        for (prepared, i) in group.iter().zip(first..) {
             match self.finish_read(prepared, opts, s) {
                 Ok(()) => {
                     out.reject.push(0);
@@ -777,7 +791,6 @@ impl PlateIndex {
                 Err(why) => out.reject.push(why.code()),
             }
         }
-        s.group = group;
     }
     /// Normalises read `i` and appends the hashes its candidates are stored under to `s.hashes` (none for
     /// rejected and pattern reads, which [`Self::finish_read`] handles on their own).

@@ -15,7 +15,6 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::{Hits, MatchOutput, PlateIndex, Prepared, ReadColumns, Scratch, READS_PER_TASK};
-use crate::plate::distance::EDIT_COST;
 use crate::plate::index::MatchOptions;
 use crate::plate::neighbourhood::Neighbourhood;
 
@@ -204,21 +203,7 @@ impl PlateIndex {
             }
         }
         std::hint::black_box(touched);
-        for (prepared, i) in group.iter().zip(first..) {
-            match self.finish_read(prepared, opts, s) {
-                Ok(()) => {
-                    out.reject.push(0);
-                    for &(score, alert, kind, dist) in &s.found {
-                        out.hits.read.push(i as u64);
-                        out.hits.alert.push(alert);
-                        out.hits.kind.push(kind as u8);
-                        out.hits.distance.push(dist as f32 / EDIT_COST as f32);
-                        out.hits.score.push(score);
-                    }
-                }
-                Err(why) => out.reject.push(why.code()),
-            }
-        }
+        self.finish_group(group, first, opts, s, out);
     }
 }
 
