@@ -285,18 +285,13 @@ fn read_file(path: &PathBuf, xyt_resolution_ppi: f32) -> MatchResult<(TemplateFo
     read_any(&data, xyt_resolution_ppi).map_err(|e| e.with_input(&name))
 }
 
-/// Per-file results of [`read_template_files`]: (file index, view index, format name, template) for each view
-/// read, and (file index, reason) for each file rejected.
-type FileBatch = (Vec<(usize, usize, &'static str, PyFingerprintTemplate)>, Vec<(usize, String)>);
+/// Per-input results of [`read_template_files`] and `read_template_blobs`: (file or row index, view index, format
+/// name, template) for each view read, and (file or row index, reason) for each input rejected.
+pub(crate) type FileBatch = (Vec<(usize, usize, &'static str, PyFingerprintTemplate)>, Vec<(usize, String)>);
 
-/// Reads many template files in parallel with the GIL released; a bad file becomes a reject with the error
-/// text (naming file, record, field and byte offset), never an exception for the batch.
-#[pyfunction]
-#[pyo3(signature = (paths, *, xyt_resolution_ppi = 500.0))]
-fn read_template_files(py: Python<'_>, paths: Vec<PathBuf>, xyt_resolution_ppi: f32) -> PyResult<FileBatch> {
-    let results = gil::detach_chunked(py, paths.len(), |range| {
-        paths[range].par_iter().map(|p| read_file(p, xyt_resolution_ppi)).collect::<Vec<_>>()
-    })?;
+/// Splits per-input read results (files or table rows, in input order) into the templates read, one per view,
+/// and the rejected inputs with their reasons: the one shape both the file and the table readers return.
+pub(crate) fn split_read_results<E: ToString>(results: Vec<Result<(TemplateFormat, Vec<Template>), E>>) -> FileBatch {
     let mut ok = Vec::new();
     let mut rejects = Vec::new();
     for (i, r) in results.into_iter().enumerate() {
@@ -309,7 +304,18 @@ fn read_template_files(py: Python<'_>, paths: Vec<PathBuf>, xyt_resolution_ppi: 
             Err(e) => rejects.push((i, e.to_string())),
         }
     }
-    Ok((ok, rejects))
+    (ok, rejects)
+}
+
+/// Reads many template files in parallel with the GIL released; a bad file becomes a reject with the error
+/// text (naming file, record, field and byte offset), never an exception for the batch.
+#[pyfunction]
+#[pyo3(signature = (paths, *, xyt_resolution_ppi = 500.0))]
+fn read_template_files(py: Python<'_>, paths: Vec<PathBuf>, xyt_resolution_ppi: f32) -> PyResult<FileBatch> {
+    let results = gil::detach_chunked(py, paths.len(), |range| {
+        paths[range].par_iter().map(|p| read_file(p, xyt_resolution_ppi)).collect::<Vec<_>>()
+    })?;
+    Ok(split_read_results(results))
 }
 
 /// Applies `name=value` overrides to the generator's parameters; unknown names are an error.

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use crate::columns::{into_numpy, StrArrays, StrBuffers};
 use crate::error::IntoPyResult;
-use crate::finger::PyFingerprintTemplate;
+use crate::finger::{split_read_results, FileBatch, PyFingerprintTemplate};
 use crate::gil;
 
 /// The default matcher, built once per process (its tables are a few kB).
@@ -272,10 +272,6 @@ impl PyFingerprintGallery {
 /// Largest template cell read from a table (the same bound as a template file).
 const MAX_BLOB_BYTES: usize = 32 << 20;
 
-/// Per-row results of [`read_template_blobs`]: (row, view index, format name, template) for each view read,
-/// and (row, reason) for each row rejected.
-type BlobBatch = (Vec<(usize, usize, &'static str, PyFingerprintTemplate)>, Vec<(usize, String)>);
-
 /// Reads the templates held in a binary table column (Arrow `large_binary` buffers: offsets, bytes, validity),
 /// format auto-detected per cell, in parallel with the GIL released. A null or unreadable cell becomes a reject
 /// whose reason names the row, field and byte offset; buffers that are not a valid column are an error.
@@ -287,7 +283,7 @@ fn read_template_blobs(
     data: PyReadonlyArray1<'_, u8>,
     valid: Option<PyReadonlyArray1<'_, bool>>,
     xyt_resolution_ppi: f32,
-) -> PyResult<BlobBatch> {
+) -> PyResult<FileBatch> {
     let (offsets, data) = (offsets.as_slice()?, data.as_slice()?);
     let valid = valid.as_ref().map(PyReadonlyArray1::as_slice).transpose()?;
     let rows = offsets.len().saturating_sub(1);
@@ -317,19 +313,7 @@ fn read_template_blobs(
         })
     };
     let results = gil::detach_chunked(py, rows, |range| range.into_par_iter().map(read_row).collect::<Vec<_>>())?;
-    let mut ok = Vec::new();
-    let mut rejects = Vec::new();
-    for (i, r) in results.into_iter().enumerate() {
-        match r {
-            Ok((format, views)) => {
-                for (v, t) in views.into_iter().enumerate() {
-                    ok.push((i, v, format.name(), PyFingerprintTemplate::new(t)));
-                }
-            }
-            Err(reason) => rejects.push((i, reason)),
-        }
-    }
-    Ok((ok, rejects))
+    Ok(split_read_results(results))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
