@@ -265,7 +265,7 @@ impl<const L: usize> Lanes<L> {
 }
 
 /// [`lanes_body`] with AVX-512 intrinsics (written out: the compiler's vectorisation of the portable loop used
-/// gathers and scalar conversions and ran at a fifth of this speed): VPOPCNTDQ counts eight lanes' words at
+/// gathers and scalar conversions and took twice as long): VPOPCNTDQ counts eight lanes' words at
 /// once, similarity and sector run on sixteen lanes, and a mask per sector updates the table. The same numbers
 /// as the portable loop (tested): integer popcounts, then √, the division and the sector in IEEE single
 /// precision, each rounded once as there (no fused multiply-add).
