@@ -344,9 +344,11 @@ fn lanes_avx512<T: HashedCylinders, const L: usize>(lanes: &Lanes<L>, templates:
     }
 }
 
-/// [`window_score`] on the vector table: the [`SCAN_TOP`] largest lanes of each window taken one by one by a
-/// horizontal maximum (the first lane holding it is then set to −1, so equal values count as often as they
-/// occur), summed in the same order as there, so the same number. Unused lanes hold 0, as in the scalar table.
+/// [`window_score`] on the vector table, without a horizontal step per value: the table (sectors × probe
+/// cylinders) is turned into one vector per probe cylinder across the seven windows (an 8 × 16 transpose per
+/// half, two cylinders per vector), and each is inserted into per-window lists of the [`SCAN_TOP`] largest
+/// with a max/min network. The lists hold the same values as the scalar insertion, in the same descending
+/// order, and are summed in the same order, so the same number. Unused lanes hold 0, as in the scalar table.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx512vpopcntdq,avx2,popcnt")]
 fn window_score_avx512(
@@ -354,34 +356,68 @@ fn window_score_avx512(
     halves: usize,
 ) -> f32 {
     use std::arch::x86_64::{
-        _mm512_cmp_ps_mask, _mm512_mask_mov_ps, _mm512_max_ps, _mm512_reduce_max_ps, _mm512_set1_ps, _CMP_EQ_OQ,
+        __m512, _mm512_add_ps, _mm512_mask_reduce_max_ps, _mm512_max_ps, _mm512_min_ps, _mm512_permutex2var_ps,
+        _mm512_set_epi32, _mm512_setzero_ps, _mm512_shuffle_f32x4, _mm512_shuffle_ps, _mm512_unpackhi_ps,
+        _mm512_unpacklo_ps,
     };
-    let removed = _mm512_set1_ps(-1.0);
-    let mut window_best = 0.0_f32;
-    for pair in best.windows(2) {
-        let mut v = pair[0];
-        for h in 0..halves {
-            v[h] = _mm512_max_ps(pair[0][h], pair[1][h]);
+    // Insertion of one value per lane into the lanes' descending lists (exact: maxima and minima only).
+    let insert = |top: &mut [__m512; SCAN_TOP], mut x: __m512| {
+        for t in top.iter_mut() {
+            let larger = _mm512_max_ps(*t, x);
+            x = _mm512_min_ps(*t, x);
+            *t = larger;
         }
-        let mut sum = 0.0_f32;
-        for i in 0..SCAN_TOP {
-            let mut all = v[0];
-            for lanes in &v[1..halves] {
-                all = _mm512_max_ps(all, *lanes);
+    };
+    // Lanes 0–7: column c, rows 0–7; lanes 8–15: column c + 8 (see the transpose below).
+    let pick = [
+        _mm512_set_epi32(27, 26, 25, 24, 11, 10, 9, 8, 19, 18, 17, 16, 3, 2, 1, 0),
+        _mm512_set_epi32(31, 30, 29, 28, 15, 14, 13, 12, 23, 22, 21, 20, 7, 6, 5, 4),
+    ];
+    let zero = _mm512_setzero_ps();
+    let mut top = [zero; SCAN_TOP];
+    // `h` picks the same half in two sectors' rows, so it stays an index.
+    #[allow(clippy::needless_range_loop)]
+    for h in 0..halves {
+        // Row r: window r (sectors r and r + 1) of this half's sixteen probe cylinders; row 7 has no window.
+        let rows: [__m512; 8] =
+            std::array::from_fn(
+                |r| if r + 1 < SCAN_SECTORS { _mm512_max_ps(best[r][h], best[r + 1][h]) } else { zero },
+            );
+        // Within each 128-bit lane k: t holds rows pairwise interleaved, u_j = column 4k + j of rows 0–3
+        // (u_{j+4}: rows 4–7).
+        let t: [__m512; 8] = std::array::from_fn(|i| {
+            let (a, b) = (rows[2 * (i / 2)], rows[2 * (i / 2) + 1]);
+            if i % 2 == 0 {
+                _mm512_unpacklo_ps(a, b)
+            } else {
+                _mm512_unpackhi_ps(a, b)
             }
-            let m = _mm512_reduce_max_ps(all);
-            for lanes in &mut v[..halves] {
-                let holding = _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(*lanes, _mm512_set1_ps(m));
-                if holding != 0 {
-                    *lanes = _mm512_mask_mov_ps(*lanes, holding & holding.wrapping_neg(), removed);
-                    break;
-                }
+        });
+        let u: [__m512; 8] = std::array::from_fn(|i| {
+            let (base, j) = (4 * (i / 4), i % 4);
+            let (a, b) = (t[base + j / 2], t[base + 2 + j / 2]);
+            if j % 2 == 0 {
+                _mm512_shuffle_ps::<0x44>(a, b)
+            } else {
+                _mm512_shuffle_ps::<0xEE>(a, b)
             }
-            sum = if i == 0 { m } else { sum + m };
+        });
+        for j in 0..4 {
+            for idx in pick {
+                insert(&mut top, _mm512_permutex2var_ps(u[j], idx, u[j + 4]));
+            }
         }
-        window_best = window_best.max(sum);
     }
-    window_best
+    // Merge the lists of lanes 8–15 into those of lanes 0–7.
+    let upper = top.map(|t| _mm512_shuffle_f32x4::<0x4E>(t, t));
+    for x in upper {
+        insert(&mut top, x);
+    }
+    let mut sum = top[0];
+    for t in &top[1..] {
+        sum = _mm512_add_ps(sum, *t);
+    }
+    0.0_f32.max(_mm512_mask_reduce_max_ps(0x7F, sum))
 }
 
 /// [`lanes_body`] with AVX2 and POPCNT.
