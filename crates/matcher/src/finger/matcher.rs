@@ -155,6 +155,9 @@ type Block = mcc::CylinderBlock<5, 1>;
 /// A kernel comparing one record with a block of eight (see [`block_avx512`]).
 type BlockKernel = fn(&[u64; 12], &Block, &[u64; mcc::LANES], u64, u8, &mut [u64; mcc::LANES]) -> usize;
 
+/// A relaxation computed another way than [`Matcher::relax_sparse`] (same inputs, same results).
+type Relaxation = fn(&mut Scratch, usize, f32);
+
 /// Per-thread working memory of [`Matcher::compare`], so comparisons do not allocate.
 #[derive(Debug, Default)]
 struct Scratch {
@@ -177,6 +180,8 @@ struct Scratch {
     lambda: Vec<f32>,
     next: Vec<f32>,
     order: Vec<(f32, usize)>,
+    upper: Vec<f32>,
+    lower: Vec<f32>,
 }
 
 /// Writes the keys of the cylinder pairs of non-zero similarity to the front of a buffer that has room for
@@ -447,7 +452,7 @@ impl Matcher {
             }
             Isa::Portable => {}
         }
-        self.compare_body(a, b, s, None::<BlockKernel>)
+        self.compare_body(a, b, s, None::<BlockKernel>, None::<Relaxation>)
     }
 
     /// [`Self::compare_body`] with AVX-512: VPOPCNTDQ counts the bits of eight cylinders' words at once.
@@ -460,33 +465,39 @@ impl Matcher {
             |rec: &[u64; 12], block: &Block, ranks: &[u64; mcc::LANES], rank, lanes, out: &mut [u64; mcc::LANES]| {
                 block_avx512(rec, block, ranks, rank, lanes, min, out)
             };
-        self.compare_body(a, b, s, Some(kernel))
+        // Likewise for the dense relaxation.
+        let relax = |s: &mut Scratch, nr, spread| self.relax_avx512(s, nr, spread);
+        self.compare_body(a, b, s, Some(kernel), Some(relax))
     }
 
     /// [`Self::compare_body`] with AVX2 (8-wide float loops in the relaxation's screening) and POPCNT.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,popcnt")]
     fn compare_avx2(&self, a: &PreparedTemplate, b: &PreparedTemplate, s: &mut Scratch) -> f32 {
-        self.compare_body(a, b, s, None::<BlockKernel>)
+        self.compare_body(a, b, s, None::<BlockKernel>, None::<Relaxation>)
     }
 
     /// [`Self::compare_body`] with the POPCNT instruction (the x86-64 baseline lacks it).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "popcnt")]
     fn compare_popcnt(&self, a: &PreparedTemplate, b: &PreparedTemplate, s: &mut Scratch) -> f32 {
-        self.compare_body(a, b, s, None::<BlockKernel>)
+        self.compare_body(a, b, s, None::<BlockKernel>, None::<Relaxation>)
     }
 
     // Always inlined so each instruction-set copy above really gets its own code generation. Single-letter
     // names follow the paper (a, b, r, k, s for the scratch memory).
     #[allow(clippy::inline_always, clippy::many_single_char_names)]
     #[inline(always)]
-    fn compare_body<K: Fn(&[u64; 12], &Block, &[u64; mcc::LANES], u64, u8, &mut [u64; mcc::LANES]) -> usize>(
+    fn compare_body<
+        K: Fn(&[u64; 12], &Block, &[u64; mcc::LANES], u64, u8, &mut [u64; mcc::LANES]) -> usize,
+        R: Fn(&mut Scratch, usize, f32),
+    >(
         &self,
         a: &PreparedTemplate,
         b: &PreparedTemplate,
         s: &mut Scratch,
         kernel: Option<K>,
+        relax: Option<R>,
     ) -> f32 {
         let (na, nb) = (a.len(), b.len());
         if na == 0 || nb == 0 {
@@ -515,8 +526,6 @@ impl Matcher {
 
         let spread = if nr > 1 { (1.0 - c.w_r) / (nr - 1) as f32 } else { 0.0 };
         // Relaxation (paper eq. 24–27): each pair's similarity is blended with its compatible neighbours'.
-        s.row_ranges.clear();
-        s.row_ranges.resize(nr, (0, 0));
         s.lambda.clear();
         s.ends.clear();
         for &key in pairs.iter() {
@@ -543,6 +552,232 @@ impl Matcher {
                 _ => e.rot,
             }));
         }
+        match relax {
+            Some(relax) => relax(s, nr, spread),
+            None => self.relax_sparse(s, nr, spread),
+        }
+        // Efficiency ε_r = λ_r^{n_rel} / λ_r^0 picks the pairs that kept their similarity best (eq. 28).
+        s.order.clear();
+        s.order.extend(s.initial.iter().zip(&s.lambda).enumerate().map(|(r, (l0, l))| (l / l0, r)));
+        let take = np.min(nr);
+        if take < nr {
+            s.order.select_nth_unstable_by(take - 1, efficiency_order);
+        }
+        let total: f32 = s.order[..take].iter().map(|&(_, r)| s.lambda[r]).sum();
+        // Divide by n_P even when fewer pairs exist: a handful of pairs is weaker evidence, not stronger.
+        (total / np.max(1) as f32).clamp(0.0, 1.0)
+    }
+
+    /// [`Self::relax_sparse`] with AVX-512, dense: ρ between every two selected pairs as vector code, sixteen
+    /// later pairs at a time (the screening cut-offs become lane masks, the tabulated sigmoids gathers), into
+    /// two n_R × n_R matrices (links to later pairs, links from earlier pairs; zero where the sparse code keeps
+    /// no link), then each relaxation step as column sweeps over sixteen rows at once. Between genuine
+    /// templates most pairs of pairs are compatible (≈ 70 % on the development set), so screening saves little
+    /// there and the per-link scalar work of the sparse code was most of a comparison.
+    ///
+    /// Same scores to the bit (tested against the portable code): the same IEEE operations in the same order
+    /// per lane, no fused multiply-add; a row's sums run over the columns in ascending order, first the links
+    /// to later pairs as one sum, then the links from earlier pairs one by one, exactly as the sparse code adds
+    /// them; the zeros of absent links add nothing (x + 0 = x, and every λ is positive).
+    #[cfg(target_arch = "x86_64")]
+    #[allow(unsafe_code, clippy::too_many_lines, clippy::many_single_char_names, clippy::similar_names)]
+    #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx512vpopcntdq,avx2,popcnt")]
+    fn relax_avx512(&self, s: &mut Scratch, nr: usize, spread: f32) {
+        use std::arch::x86_64::{
+            __m512, __mmask16, _mm512_abs_ps, _mm512_add_epi32, _mm512_add_ps, _mm512_cmp_ps_mask,
+            _mm512_cvtepi32_ps, _mm512_cvttps_epi32, _mm512_div_ps, _mm512_i32gather_ps, _mm512_loadu_ps,
+            _mm512_mask_add_ps, _mm512_mask_blend_ps, _mm512_mask_sub_ps, _mm512_mask_xor_ps, _mm512_max_epi32,
+            _mm512_maskz_mov_ps, _mm512_maskz_mov_epi32, _mm512_mul_ps, _mm512_set1_epi32, _mm512_set1_ps,
+            _mm512_setzero_ps, _mm512_setzero_si512, _mm512_sqrt_ps, _mm512_storeu_ps, _mm512_sub_ps, _CMP_EQ_OQ,
+            _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LE_OQ, _CMP_LT_OQ, _CMP_NLT_UQ,
+        };
+        const L: usize = 16;
+        let c = &self.consolidation;
+        let Scratch { soa, ends, lambda, next, initial, upper, lower, .. } = s;
+        // Rows and columns padded to whole vectors; padding lanes hold zeros and are masked out.
+        let stride = nr.div_ceil(L) * L;
+        for column in soa.iter_mut() {
+            column.resize(stride, 0.0);
+        }
+        upper.clear();
+        upper.resize(nr * stride, 0.0);
+        lower.clear();
+        lower.resize(nr * stride, 0.0);
+        // SAFETY: `chunk` is a slice of L = 16 f32, 64 readable bytes; the load has no alignment requirement.
+        let load = |v: &[f32], at: usize| -> __m512 {
+            match v.get(at..at + L) {
+                Some(chunk) => unsafe { _mm512_loadu_ps(chunk.as_ptr()) },
+                None => _mm512_setzero_ps(),
+            }
+        };
+        // SAFETY: `chunk` is a slice of L = 16 f32, 64 writable bytes; no alignment requirement.
+        let store = |v: &mut [f32], at: usize, x: __m512| {
+            if let Some(chunk) = v.get_mut(at..at + L) {
+                unsafe { _mm512_storeu_ps(chunk.as_mut_ptr(), x) };
+            }
+        };
+        let splat = _mm512_set1_ps;
+        let le = |x: __m512, y: f32| -> __mmask16 { _mm512_cmp_ps_mask::<_CMP_LE_OQ>(x, splat(y)) };
+        // `angle_diff`: a − b brought into [−π, π) by two selects.
+        let angle_diff16 = |x: __m512, y: __m512| -> __m512 {
+            let d = _mm512_sub_ps(x, y);
+            let below = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(d, splat(-PI));
+            let above = _mm512_cmp_ps_mask::<_CMP_GE_OQ>(d, splat(PI));
+            let d = _mm512_mask_add_ps(d, below, d, splat(TAU));
+            _mm512_mask_sub_ps(d, above, d, splat(TAU))
+        };
+        // `is_point`.
+        let is_point16 = |dx: __m512, dy: __m512| -> __mmask16 {
+            _mm512_cmp_ps_mask::<_CMP_LT_OQ>(_mm512_abs_ps(dx), splat(1e-3))
+                & _mm512_cmp_ps_mask::<_CMP_LT_OQ>(_mm512_abs_ps(dy), splat(1e-3))
+        };
+        // `atan2_approx`, select for select.
+        let atan2_16 = |y: __m512, x: __m512| -> __m512 {
+            let (ax, ay) = (_mm512_abs_ps(x), _mm512_abs_ps(y));
+            let steep = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(ax, ay);
+            let (lo, hi) = (_mm512_mask_blend_ps(steep, ay, ax), _mm512_mask_blend_ps(steep, ax, ay));
+            let flat = _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(hi, _mm512_setzero_ps());
+            let t = _mm512_mask_blend_ps(flat, _mm512_div_ps(lo, hi), _mm512_setzero_ps());
+            let t2 = _mm512_mul_ps(t, t);
+            let p = _mm512_sub_ps(splat(0.052_653_32), _mm512_mul_ps(splat(0.011_721_2), t2));
+            let p = _mm512_add_ps(splat(-0.116_432_87), _mm512_mul_ps(t2, p));
+            let p = _mm512_add_ps(splat(0.193_543_46), _mm512_mul_ps(t2, p));
+            let p = _mm512_add_ps(splat(-0.332_623_47), _mm512_mul_ps(t2, p));
+            let p = _mm512_add_ps(splat(0.999_977_26), _mm512_mul_ps(t2, p));
+            let r = _mm512_mul_ps(t, p);
+            let r = _mm512_mask_sub_ps(r, _mm512_cmp_ps_mask::<_CMP_GT_OQ>(ay, ax), splat(PI / 2.0), r);
+            let r = _mm512_mask_sub_ps(r, _mm512_cmp_ps_mask::<_CMP_LT_OQ>(x, _mm512_setzero_ps()), splat(PI), r);
+            _mm512_mask_xor_ps(r, _mm512_cmp_ps_mask::<_CMP_LT_OQ>(y, _mm512_setzero_ps()), r, splat(-0.0))
+        };
+        // `Sigmoid::eval`: the same interpolation, the two table entries gathered.
+        let sigmoid16 = |z: &Sigmoid, v: __m512| -> __m512 {
+            let last = z.table.len() - 1;
+            let x = _mm512_mul_ps(v, splat(z.scale));
+            let clamp = _mm512_cmp_ps_mask::<_CMP_NLT_UQ>(x, splat(last as f32));
+            // Truncation like `as usize` for x ≥ 0; clamped lanes and negative x read entry 0 (then replaced,
+            // resp. `as usize` saturates to 0 too), so every index lies in [0, last − 1].
+            let k = _mm512_max_epi32(_mm512_maskz_mov_epi32(!clamp, _mm512_cvttps_epi32(x)), _mm512_setzero_si512());
+            let f = _mm512_sub_ps(x, _mm512_cvtepi32_ps(k));
+            // SAFETY: every lane of `k` is in [0, last − 1] (see above), so `k` and `k + 1` index `z.table`.
+            let (t0, t1) = unsafe {
+                (
+                    _mm512_i32gather_ps::<4>(k, z.table.as_ptr()),
+                    _mm512_i32gather_ps::<4>(_mm512_add_epi32(k, _mm512_set1_epi32(1)), z.table.as_ptr()),
+                )
+            };
+            let r = _mm512_add_ps(t0, _mm512_mul_ps(f, _mm512_sub_ps(t1, t0)));
+            _mm512_mask_blend_ps(clamp, r, splat(z.table[last]))
+        };
+        let [c1, c2, c3] = [self.d1_cutoff, self.angle_cutoff[0], self.angle_cutoff[1]];
+        let [ax, ay, bx, by, rot] = &*soa;
+        let (vspread, zero) = (splat(spread), _mm512_setzero_ps());
+        for r in 0..nr {
+            let e1 = ends[r];
+            let (px, py, qx, qy, pr) = (splat(e1.a.x), splat(e1.a.y), splat(e1.b.x), splat(e1.b.y), splat(e1.rot));
+            for chunk in ((r + 1) / L * L..nr).step_by(L) {
+                let (from, to) = ((r + 1).max(chunk) - chunk, nr.min(chunk + L) - chunk);
+                let lanes = ((1_u32 << to) - (1_u32 << from)) as __mmask16;
+                let (vax, vay) = (_mm512_sub_ps(load(ax, chunk), px), _mm512_sub_ps(load(ay, chunk), py));
+                let (vbx, vby) = (_mm512_sub_ps(load(bx, chunk), qx), _mm512_sub_ps(load(by, chunk), qy));
+                let la = _mm512_sqrt_ps(_mm512_add_ps(_mm512_mul_ps(vax, vax), _mm512_mul_ps(vay, vay)));
+                let lb = _mm512_sqrt_ps(_mm512_add_ps(_mm512_mul_ps(vbx, vbx), _mm512_mul_ps(vby, vby)));
+                let d1 = _mm512_abs_ps(_mm512_sub_ps(la, lb));
+                let rot_k = load(rot, chunk);
+                let d2 = _mm512_abs_ps(angle_diff16(pr, rot_k));
+                // The sparse code's screening: beyond these, Z_1 or Z_2 < 1e-6.
+                let survive = lanes & le(d1, c1) & le(d2, c2);
+                if survive == 0 {
+                    continue;
+                }
+                let turn = atan2_16(
+                    _mm512_sub_ps(_mm512_mul_ps(vbx, vay), _mm512_mul_ps(vby, vax)),
+                    _mm512_add_ps(_mm512_mul_ps(vbx, vax), _mm512_mul_ps(vby, vay)),
+                );
+                let point = is_point16(vax, vay) | is_point16(vbx, vby);
+                let d3 = _mm512_abs_ps(angle_diff16(pr, turn));
+                let back = _mm512_abs_ps(angle_diff16(rot_k, turn));
+                let z12 = _mm512_mul_ps(sigmoid16(&self.rho[0], d1), sigmoid16(&self.rho[1], d2));
+                let sz = _mm512_mul_ps(vspread, z12);
+                let wf = _mm512_mul_ps(sz, sigmoid16(&self.rho[2], d3));
+                let wb = _mm512_mul_ps(sz, sigmoid16(&self.rho[2], back));
+                let keep_f = survive & !point & le(d3, c3);
+                let keep_b = survive & !point & le(back, c3);
+                // Links from pair r to the later ones: column r of the lower matrix, rows of this chunk.
+                store(lower, r * stride + chunk, _mm512_maskz_mov_ps(keep_b, wb));
+                // Links from the later pairs to pair r: row r of the upper matrix, one column per lane.
+                let mut values = [0.0_f32; L];
+                store(&mut values, 0, _mm512_mask_blend_ps(keep_f, zero, wf));
+                let mut m = keep_f;
+                while m != 0 {
+                    let lane = m.trailing_zeros() as usize;
+                    m &= m - 1;
+                    if let Some(slot) = upper.get_mut((chunk + lane) * stride + r) {
+                        *slot = values[lane];
+                    }
+                }
+                // A zero-length segment (rare): its heading is its start minutia's direction, which differs
+                // between the two ways round; the sparse code's scalar path.
+                let mut m = survive & point;
+                if m != 0 {
+                    let mut z = [0.0_f32; L];
+                    store(&mut z, 0, z12);
+                    while m != 0 {
+                        let lane = m.trailing_zeros() as usize;
+                        m &= m - 1;
+                        let later = chunk + lane;
+                        let e2 = ends[later];
+                        let turn = angle_diff(segment_heading(&e1.a, &e2.a), segment_heading(&e1.b, &e2.b));
+                        let turn_back = angle_diff(segment_heading(&e2.a, &e1.a), segment_heading(&e2.b, &e1.b));
+                        let d3 = angle_diff(e1.rot, turn).abs();
+                        let back = angle_diff(e2.rot, turn_back).abs();
+                        if d3 <= c3 {
+                            if let Some(slot) = upper.get_mut(later * stride + r) {
+                                *slot = spread * z[lane] * self.rho[2].eval(d3);
+                            }
+                        }
+                        if back <= c3 {
+                            if let Some(slot) = lower.get_mut(r * stride + later) {
+                                *slot = spread * z[lane] * self.rho[2].eval(back);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        initial.clear();
+        initial.extend_from_slice(&lambda[..nr]);
+        lambda.resize(stride, 0.0);
+        next.clear();
+        next.resize(stride, 0.0);
+        let w_r = splat(c.w_r);
+        for _ in 0..c.n_rel {
+            for chunk in (0..nr).step_by(L) {
+                // Rows chunk..chunk + 16: Σ over later pairs (the upper matrix, zero at or above the diagonal).
+                let mut later = zero;
+                for k in chunk + 1..nr {
+                    later = _mm512_add_ps(later, _mm512_mul_ps(load(upper, k * stride + chunk), splat(lambda[k])));
+                }
+                let mut v = _mm512_add_ps(_mm512_mul_ps(w_r, load(lambda, chunk)), later);
+                // Then the earlier pairs one by one (the lower matrix, zero at or below the diagonal).
+                for j in 0..nr.min(chunk + L - 1) {
+                    v = _mm512_add_ps(v, _mm512_mul_ps(load(lower, j * stride + chunk), splat(lambda[j])));
+                }
+                store(next, chunk, v);
+            }
+            std::mem::swap(lambda, next);
+        }
+    }
+
+    /// The relaxation's n_rel steps over the links between the selected pairs (paper eq. 24–27), computed sparse:
+    /// each row screens the later pairs, keeps those with a non-negligible compatibility ρ and sums over the
+    /// kept links only. Reads `s.ends`, `s.soa` and the initial similarities in `s.lambda`; leaves them in
+    /// `s.initial` and the relaxed ones in `s.lambda`.
+    #[allow(clippy::inline_always, clippy::many_single_char_names)]
+    #[inline(always)]
+    fn relax_sparse(&self, s: &mut Scratch, nr: usize, spread: f32) {
+        let c = &self.consolidation;
+        s.row_ranges.clear();
+        s.row_ranges.resize(nr, (0, 0));
         let [c1, c2, c3] = [self.d1_cutoff, self.angle_cutoff[0], self.angle_cutoff[1]];
         // Room for every link both ways (plus the slot a rejected link is written to), so links are written
         // without capacity checks and kept or not without a branch.
@@ -684,16 +919,6 @@ impl Matcher {
             }
             std::mem::swap(&mut s.lambda, &mut s.next);
         }
-        // Efficiency ε_r = λ_r^{n_rel} / λ_r^0 picks the pairs that kept their similarity best (eq. 28).
-        s.order.clear();
-        s.order.extend(s.initial.iter().zip(&s.lambda).enumerate().map(|(r, (l0, l))| (l / l0, r)));
-        let take = np.min(nr);
-        if take < nr {
-            s.order.select_nth_unstable_by(take - 1, efficiency_order);
-        }
-        let total: f32 = s.order[..take].iter().map(|&(_, r)| s.lambda[r]).sum();
-        // Divide by n_P even when fewer pairs exist: a handful of pairs is weaker evidence, not stronger.
-        (total / np.max(1) as f32).clamp(0.0, 1.0)
     }
 }
 
