@@ -182,6 +182,10 @@ struct Scratch {
     order: Vec<(f32, usize)>,
     upper: Vec<f32>,
     lower: Vec<f32>,
+    upper_chunks: Vec<u32>,
+    lower_chunks: Vec<u32>,
+    columns: Vec<u32>,
+    column_ranges: Vec<(u32, u32, u32)>,
 }
 
 /// Writes the keys of the cylinder pairs of non-zero similarity to the front of a buffer that has room for
@@ -582,10 +586,11 @@ impl Matcher {
     #[cfg(target_arch = "x86_64")]
     #[allow(unsafe_code, clippy::too_many_lines, clippy::many_single_char_names, clippy::similar_names)]
     #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx512vpopcntdq,avx2,popcnt")]
+    #[inline(never)]
     fn relax_avx512(&self, s: &mut Scratch, nr: usize, spread: f32) {
         use std::arch::x86_64::{
             __m512, __mmask16, _mm512_abs_ps, _mm512_add_epi32, _mm512_add_ps, _mm512_cmp_ps_mask,
-            _mm512_cvtepi32_ps, _mm512_cvttps_epi32, _mm512_div_ps, _mm512_i32gather_ps, _mm512_loadu_ps,
+            _mm512_cvtepi32_ps, _mm512_cvttps_epi32, _mm512_div_ps, _mm512_loadu_ps, _mm512_mask_i32gather_ps,
             _mm512_mask_add_ps, _mm512_mask_blend_ps, _mm512_mask_sub_ps, _mm512_mask_xor_ps, _mm512_max_epi32,
             _mm512_maskz_mov_ps, _mm512_maskz_mov_epi32, _mm512_mul_ps, _mm512_set1_epi32, _mm512_set1_ps,
             _mm512_setzero_ps, _mm512_setzero_si512, _mm512_sqrt_ps, _mm512_storeu_ps, _mm512_sub_ps, _CMP_EQ_OQ,
@@ -593,7 +598,7 @@ impl Matcher {
         };
         const L: usize = 16;
         let c = &self.consolidation;
-        let Scratch { soa, ends, lambda, next, initial, upper, lower, .. } = s;
+        let Scratch { soa, ends, lambda, next, initial, upper, lower, upper_chunks, lower_chunks, columns, column_ranges, .. } = s;
         // Rows and columns padded to whole vectors; padding lanes hold zeros and are masked out.
         let stride = nr.div_ceil(L) * L;
         for column in soa.iter_mut() {
@@ -603,6 +608,12 @@ impl Matcher {
         upper.resize(nr * stride, 0.0);
         lower.clear();
         lower.resize(nr * stride, 0.0);
+        // Per column of either matrix, the row chunks it has a link in (bit c: rows 16c..16c + 16), so the
+        // relaxation skips the columns without any (most of them between impostors).
+        upper_chunks.clear();
+        upper_chunks.resize(nr, 0);
+        lower_chunks.clear();
+        lower_chunks.resize(nr, 0);
         // SAFETY: `chunk` is a slice of L = 16 f32, 64 readable bytes; the load has no alignment requirement.
         let load = |v: &[f32], at: usize| -> __m512 {
             match v.get(at..at + L) {
@@ -650,7 +661,7 @@ impl Matcher {
             _mm512_mask_xor_ps(r, _mm512_cmp_ps_mask::<_CMP_LT_OQ>(y, _mm512_setzero_ps()), r, splat(-0.0))
         };
         // `Sigmoid::eval`: the same interpolation, the two table entries gathered.
-        let sigmoid16 = |z: &Sigmoid, v: __m512| -> __m512 {
+        let sigmoid16 = |z: &Sigmoid, v: __m512, active: __mmask16| -> __m512 {
             let last = z.table.len() - 1;
             let x = _mm512_mul_ps(v, splat(z.scale));
             let clamp = _mm512_cmp_ps_mask::<_CMP_NLT_UQ>(x, splat(last as f32));
@@ -661,8 +672,13 @@ impl Matcher {
             // SAFETY: every lane of `k` is in [0, last − 1] (see above), so `k` and `k + 1` index `z.table`.
             let (t0, t1) = unsafe {
                 (
-                    _mm512_i32gather_ps::<4>(k, z.table.as_ptr()),
-                    _mm512_i32gather_ps::<4>(_mm512_add_epi32(k, _mm512_set1_epi32(1)), z.table.as_ptr()),
+                    _mm512_mask_i32gather_ps::<4>(_mm512_setzero_ps(), active, k, z.table.as_ptr()),
+                    _mm512_mask_i32gather_ps::<4>(
+                        _mm512_setzero_ps(),
+                        active,
+                        _mm512_add_epi32(k, _mm512_set1_epi32(1)),
+                        z.table.as_ptr(),
+                    ),
                 )
             };
             let r = _mm512_add_ps(t0, _mm512_mul_ps(f, _mm512_sub_ps(t1, t0)));
@@ -696,14 +712,15 @@ impl Matcher {
                 let point = is_point16(vax, vay) | is_point16(vbx, vby);
                 let d3 = _mm512_abs_ps(angle_diff16(pr, turn));
                 let back = _mm512_abs_ps(angle_diff16(rot_k, turn));
-                let z12 = _mm512_mul_ps(sigmoid16(&self.rho[0], d1), sigmoid16(&self.rho[1], d2));
+                let z12 = _mm512_mul_ps(sigmoid16(&self.rho[0], d1, survive), sigmoid16(&self.rho[1], d2, survive));
                 let sz = _mm512_mul_ps(vspread, z12);
-                let wf = _mm512_mul_ps(sz, sigmoid16(&self.rho[2], d3));
-                let wb = _mm512_mul_ps(sz, sigmoid16(&self.rho[2], back));
                 let keep_f = survive & !point & le(d3, c3);
                 let keep_b = survive & !point & le(back, c3);
+                let wf = _mm512_mul_ps(sz, sigmoid16(&self.rho[2], d3, keep_f));
+                let wb = _mm512_mul_ps(sz, sigmoid16(&self.rho[2], back, keep_b));
                 // Links from pair r to the later ones: column r of the lower matrix, rows of this chunk.
                 store(lower, r * stride + chunk, _mm512_maskz_mov_ps(keep_b, wb));
+                lower_chunks[r] |= u32::from(keep_b != 0) << (chunk / L);
                 // Links from the later pairs to pair r: row r of the upper matrix, one column per lane.
                 let mut values = [0.0_f32; L];
                 store(&mut values, 0, _mm512_mask_blend_ps(keep_f, zero, wf));
@@ -714,6 +731,7 @@ impl Matcher {
                     if let Some(slot) = upper.get_mut((chunk + lane) * stride + r) {
                         *slot = values[lane];
                     }
+                    upper_chunks[chunk + lane] |= 1 << (r / L);
                 }
                 // A zero-length segment (rare): its heading is its start minutia's direction, which differs
                 // between the two ways round; the sparse code's scalar path.
@@ -734,11 +752,13 @@ impl Matcher {
                             if let Some(slot) = upper.get_mut(later * stride + r) {
                                 *slot = spread * z[lane] * self.rho[2].eval(d3);
                             }
+                            upper_chunks[later] |= 1 << (r / L);
                         }
                         if back <= c3 {
                             if let Some(slot) = lower.get_mut(r * stride + later) {
                                 *slot = spread * z[lane] * self.rho[2].eval(back);
                             }
+                            lower_chunks[r] |= 1 << (later / L);
                         }
                     }
                 }
@@ -749,20 +769,33 @@ impl Matcher {
         lambda.resize(stride, 0.0);
         next.clear();
         next.resize(stride, 0.0);
+        // Per row chunk, the columns with a link in it, ascending: those of the upper matrix, then the lower's.
+        columns.clear();
+        column_ranges.clear();
+        for chunk in 0..stride / L {
+            let start = columns.len() as u32;
+            columns.extend((0..nr as u32).filter(|&k| upper_chunks[k as usize] >> chunk & 1 == 1));
+            let middle = columns.len() as u32;
+            columns.extend((0..nr as u32).filter(|&j| lower_chunks[j as usize] >> chunk & 1 == 1));
+            column_ranges.push((start, middle, columns.len() as u32));
+        }
         let w_r = splat(c.w_r);
         for _ in 0..c.n_rel {
-            for chunk in (0..nr).step_by(L) {
-                // Rows chunk..chunk + 16: Σ over later pairs (the upper matrix, zero at or above the diagonal).
+            for (chunk, &(start, middle, end)) in column_ranges.iter().enumerate() {
+                let rows = chunk * L;
+                // Rows of this chunk: Σ over later pairs (the upper matrix, zero at or above the diagonal).
                 let mut later = zero;
-                for k in chunk + 1..nr {
-                    later = _mm512_add_ps(later, _mm512_mul_ps(load(upper, k * stride + chunk), splat(lambda[k])));
+                for &k in columns.get(start as usize..middle as usize).unwrap_or_default() {
+                    let k = k as usize;
+                    later = _mm512_add_ps(later, _mm512_mul_ps(load(upper, k * stride + rows), splat(lambda[k])));
                 }
-                let mut v = _mm512_add_ps(_mm512_mul_ps(w_r, load(lambda, chunk)), later);
+                let mut v = _mm512_add_ps(_mm512_mul_ps(w_r, load(lambda, rows)), later);
                 // Then the earlier pairs one by one (the lower matrix, zero at or below the diagonal).
-                for j in 0..nr.min(chunk + L - 1) {
-                    v = _mm512_add_ps(v, _mm512_mul_ps(load(lower, j * stride + chunk), splat(lambda[j])));
+                for &j in columns.get(middle as usize..end as usize).unwrap_or_default() {
+                    let j = j as usize;
+                    v = _mm512_add_ps(v, _mm512_mul_ps(load(lower, j * stride + rows), splat(lambda[j])));
                 }
-                store(next, chunk, v);
+                store(next, rows, v);
             }
             std::mem::swap(lambda, next);
         }
