@@ -586,7 +586,6 @@ impl Matcher {
     #[cfg(target_arch = "x86_64")]
     #[allow(unsafe_code, clippy::too_many_lines, clippy::many_single_char_names, clippy::similar_names)]
     #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx512vpopcntdq,avx2,popcnt")]
-    #[inline(never)]
     fn relax_avx512(&self, s: &mut Scratch, nr: usize, spread: f32) {
         use std::arch::x86_64::{
             __m512, __mmask16, _mm512_abs_ps, _mm512_add_epi32, _mm512_add_ps, _mm512_cmp_ps_mask,
