@@ -589,7 +589,7 @@ impl Matcher {
     fn relax_avx512(&self, s: &mut Scratch, nr: usize, spread: f32) {
         use std::arch::x86_64::{
             __m512, __mmask16, _mm512_abs_ps, _mm512_add_epi32, _mm512_add_ps, _mm512_cmp_ps_mask,
-            _mm512_cvtepi32_ps, _mm512_cvttps_epi32, _mm512_div_ps, _mm512_loadu_ps, _mm512_mask_i32gather_ps,
+            _mm512_cvtepi32_ps, _mm512_cvttps_epi32, _mm512_div_ps, _mm512_loadu_ps, _mm512_mask_i32gather_epi64, __mmask8, _mm512_castsi512_si256, _mm512_extracti32x8_epi32, _mm512_castsi512_ps, _mm512_permutex2var_ps, _mm512_set_epi32,
             _mm512_mask_add_ps, _mm512_mask_blend_ps, _mm512_mask_sub_ps, _mm512_mask_xor_ps, _mm512_max_epi32,
             _mm512_maskz_mov_ps, _mm512_maskz_mov_epi32, _mm512_mul_ps, _mm512_set1_epi32, _mm512_set1_ps,
             _mm512_setzero_ps, _mm512_setzero_si512, _mm512_sqrt_ps, _mm512_storeu_ps, _mm512_sub_ps, _CMP_EQ_OQ,
@@ -660,6 +660,8 @@ impl Matcher {
             _mm512_mask_xor_ps(r, _mm512_cmp_ps_mask::<_CMP_LT_OQ>(y, _mm512_setzero_ps()), r, splat(-0.0))
         };
         // `Sigmoid::eval`: the same interpolation, the two table entries gathered.
+        let even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+        let odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
         let sigmoid16 = |z: &Sigmoid, v: __m512, active: __mmask16| -> __m512 {
             let last = z.table.len() - 1;
             let x = _mm512_mul_ps(v, splat(z.scale));
@@ -668,18 +670,19 @@ impl Matcher {
             // resp. `as usize` saturates to 0 too), so every index lies in [0, last − 1].
             let k = _mm512_max_epi32(_mm512_maskz_mov_epi32(!clamp, _mm512_cvttps_epi32(x)), _mm512_setzero_si512());
             let f = _mm512_sub_ps(x, _mm512_cvtepi32_ps(k));
-            // SAFETY: every lane of `k` is in [0, last − 1] (see above), so `k` and `k + 1` index `z.table`.
-            let (t0, t1) = unsafe {
+            // Entries k and k + 1 as one word per lane (lanes 0–7, then 8–15), then split into two vectors.
+            let (low, high) = (_mm512_castsi512_si256(k), _mm512_extracti32x8_epi32::<1>(k));
+            let base = z.intervals.as_ptr().cast::<i64>();
+            // SAFETY: every lane of `k` is in [0, last − 1] (see above) and `z.intervals` has `last` entries.
+            let (g0, g1) = unsafe {
                 (
-                    _mm512_mask_i32gather_ps::<4>(_mm512_setzero_ps(), active, k, z.table.as_ptr()),
-                    _mm512_mask_i32gather_ps::<4>(
-                        _mm512_setzero_ps(),
-                        active,
-                        _mm512_add_epi32(k, _mm512_set1_epi32(1)),
-                        z.table.as_ptr(),
-                    ),
+                    _mm512_mask_i32gather_epi64::<8>(_mm512_setzero_si512(), active as __mmask8, low, base),
+                    _mm512_mask_i32gather_epi64::<8>(_mm512_setzero_si512(), (active >> 8) as __mmask8, high, base),
                 )
             };
+            let (g0, g1) = (_mm512_castsi512_ps(g0), _mm512_castsi512_ps(g1));
+            let t0 = _mm512_permutex2var_ps(g0, even, g1);
+            let t1 = _mm512_permutex2var_ps(g0, odd, g1);
             let r = _mm512_add_ps(t0, _mm512_mul_ps(f, _mm512_sub_ps(t1, t0)));
             _mm512_mask_blend_ps(clamp, r, splat(z.table[last]))
         };
@@ -1123,13 +1126,17 @@ pub fn sigmoid(v: f32, mu: f32, tau: f32) -> f32 {
 #[derive(Debug, Clone)]
 struct Sigmoid {
     table: Vec<f32>,
+    /// Entries k and k + 1 of `table` side by side in one word (k in the low half), for k < the last: one
+    /// 64-bit gather fetches both ends of an interpolation interval.
+    intervals: Vec<u64>,
     scale: f32,
 }
 
 impl Sigmoid {
     fn new(mu: f32, tau: f32, max: f32, steps: usize) -> Self {
-        let table = (0..=steps).map(|k| sigmoid(max * k as f32 / steps as f32, mu, tau)).collect();
-        Sigmoid { table, scale: steps as f32 / max }
+        let table: Vec<f32> = (0..=steps).map(|k| sigmoid(max * k as f32 / steps as f32, mu, tau)).collect();
+        let intervals = table.windows(2).map(|w| u64::from(w[0].to_bits()) | u64::from(w[1].to_bits()) << 32).collect();
+        Sigmoid { table, intervals, scale: steps as f32 / max }
     }
 
     #[inline]
