@@ -588,16 +588,36 @@ impl Matcher {
     #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx512vpopcntdq,avx2,popcnt")]
     fn relax_avx512(&self, s: &mut Scratch, nr: usize, spread: f32) {
         use std::arch::x86_64::{
-            __m512, __mmask16, _mm512_abs_ps, _mm512_add_epi32, _mm512_add_ps, _mm512_cmp_ps_mask,
-            _mm512_cvtepi32_ps, _mm512_cvttps_epi32, _mm512_div_ps, _mm512_loadu_ps, _mm512_mask_i32gather_epi64, __mmask8, _mm512_castsi512_si256, _mm512_extracti32x8_epi32, _mm512_castsi512_ps, _mm512_permutex2var_ps, _mm512_set_epi32,
-            _mm512_mask_add_ps, _mm512_mask_blend_ps, _mm512_mask_sub_ps, _mm512_mask_xor_ps, _mm512_max_epi32,
-            _mm512_maskz_mov_ps, _mm512_maskz_mov_epi32, _mm512_mul_ps, _mm512_set1_epi32, _mm512_set1_ps,
-            _mm512_setzero_ps, _mm512_setzero_si512, _mm512_sqrt_ps, _mm512_storeu_ps, _mm512_sub_ps, _CMP_EQ_OQ,
-            _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LE_OQ, _CMP_LT_OQ, _CMP_NLT_UQ,
+            __m512, __mmask16, __mmask8, _mm512_abs_ps, _mm512_add_epi32, _mm512_add_ps, _mm512_castsi512_ps,
+            _mm512_castsi512_si256, _mm512_cmp_ps_mask, _mm512_cvtepi32_ps, _mm512_cvttps_epi32, _mm512_div_ps,
+            _mm512_extracti32x8_epi32, _mm512_loadu_ps, _mm512_mask_add_ps, _mm512_mask_blend_ps,
+            _mm512_mask_i32gather_epi64, _mm512_mask_sub_ps, _mm512_mask_xor_ps, _mm512_maskz_mov_epi32,
+            _mm512_maskz_mov_ps, _mm512_max_epi32, _mm512_mul_ps, _mm512_permutex2var_ps, _mm512_set1_epi32,
+            _mm512_set1_ps, _mm512_set_epi32, _mm512_setzero_ps, _mm512_setzero_si512, _mm512_sqrt_ps,
+            _mm512_storeu_ps, _mm512_sub_ps, _CMP_EQ_OQ, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LE_OQ, _CMP_LT_OQ, _CMP_NLT_UQ,
         };
         const L: usize = 16;
+        // The per-column chunk bits below are u32: 32 chunks of 16 rows. n_R ≤ 255 (a template keeps at most 255
+        // minutiae), so this never happens; it only keeps the code correct for any size.
+        if nr > 32 * L {
+            self.relax_sparse(s, nr, spread);
+            return;
+        }
         let c = &self.consolidation;
-        let Scratch { soa, ends, lambda, next, initial, upper, lower, upper_chunks, lower_chunks, columns, column_ranges, .. } = s;
+        let Scratch {
+            soa,
+            ends,
+            lambda,
+            next,
+            initial,
+            upper,
+            lower,
+            upper_chunks,
+            lower_chunks,
+            columns,
+            column_ranges,
+            ..
+        } = s;
         // Rows and columns padded to whole vectors; padding lanes hold zeros and are masked out.
         let stride = nr.div_ceil(L) * L;
         for column in soa.iter_mut() {
