@@ -717,13 +717,16 @@ impl Matcher {
         let (vspread, zero) = (splat(spread), _mm512_setzero_ps());
         // Room for every pair of pairs plus one vector (each compress writes a whole vector at the end).
         let room = nr * nr.saturating_sub(1) / 2 + L;
+        // Only grown, never cleared: every entry read below is written first.
         for column in survivors.iter_mut() {
-            column.clear();
-            column.resize(room, 0.0);
+            if column.len() < room {
+                column.resize(room, 0.0);
+            }
         }
         for column in survivor_ends.iter_mut() {
-            column.clear();
-            column.resize(room, 0);
+            if column.len() < room {
+                column.resize(room, 0);
+            }
         }
         let lane_index = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
         // Screening, sixteen later pairs at a time: the pairs of pairs that pass it (beyond these distance /
@@ -1030,9 +1033,9 @@ fn block_avx512(
         __m512i, _mm256_add_ps, _mm256_castps_si256, _mm256_cmp_ps_mask, _mm256_div_ps, _mm256_set1_ps,
         _mm256_setzero_ps, _mm256_sqrt_ps, _mm256_sub_ps, _mm512_add_epi64, _mm512_and_si512, _mm512_cmpgt_epu64_mask,
         _mm512_cmplt_epu64_mask, _mm512_cvtepu32_epi64, _mm512_cvtepu64_ps, _mm512_loadu_epi64,
-        _mm512_mask_compressstoreu_epi64, _mm512_maskz_set1_epi64, _mm512_max_epu64, _mm512_min_epu64, _mm512_or_si512,
-        _mm512_popcnt_epi64, _mm512_set1_epi64, _mm512_setzero_si512, _mm512_slli_epi64, _mm512_xor_si512, _CMP_EQ_OQ,
-        _CMP_GT_OQ,
+        _mm512_maskz_compress_epi64, _mm512_maskz_set1_epi64, _mm512_max_epu64, _mm512_min_epu64, _mm512_or_si512,
+        _mm512_popcnt_epi64, _mm512_set1_epi64, _mm512_setzero_si512, _mm512_slli_epi64, _mm512_storeu_epi64,
+        _mm512_xor_si512, _CMP_EQ_OQ, _CMP_GT_OQ,
     };
     // SAFETY: `words` is a `[u64; 8]`, 64 readable bytes; the load has no alignment requirement.
     let load = |words: &[u64; mcc::LANES]| -> __m512i { unsafe { _mm512_loadu_epi64(words.as_ptr().cast()) } };
@@ -1062,9 +1065,10 @@ fn block_avx512(
             _mm512_maskz_set1_epi64(_mm512_cmpgt_epu64_mask(ra, rb), 1),
         ),
     );
-    // SAFETY: `out` is a `[u64; 8]`, 64 writable bytes, and the store writes at most 8 words (one per set bit of
-    // `keep`) to its front; no alignment requirement.
-    unsafe { _mm512_mask_compressstoreu_epi64(out.as_mut_ptr().cast(), keep, key) };
+    // The kept keys packed to the front of a register, then all eight words stored: a compress straight to
+    // memory is microcoded and slow on AMD cores; the words past the kept ones are overwritten by the next call.
+    // SAFETY: `out` is a `[u64; 8]`, 64 writable bytes; no alignment requirement.
+    unsafe { _mm512_storeu_epi64(out.as_mut_ptr().cast(), _mm512_maskz_compress_epi64(keep, key)) };
     keep.count_ones() as usize
 }
 
