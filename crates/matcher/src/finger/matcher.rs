@@ -158,6 +158,9 @@ type BlockKernel = fn(&[u64; 12], &Block, &[u64; mcc::LANES], u64, u8, &mut [u64
 /// A relaxation computed another way than [`Matcher::relax_sparse`] (same inputs, same results).
 type Relaxation = fn(&mut Scratch, usize, f32);
 
+/// A way to move a subset that holds the n smallest keys to the front of the keys (see [`narrow_avx512`]).
+type Narrowing = fn(&mut [u64], usize) -> usize;
+
 /// Per-thread working memory of [`Matcher::compare`], so comparisons do not allocate.
 #[derive(Debug, Default)]
 struct Scratch {
@@ -458,7 +461,7 @@ impl Matcher {
             }
             Isa::Portable => {}
         }
-        self.compare_body(a, b, s, None::<BlockKernel>, None::<Relaxation>)
+        self.compare_body(a, b, s, None::<BlockKernel>, None::<Relaxation>, None::<Narrowing>)
     }
 
     /// [`Self::compare_body`] with AVX-512: VPOPCNTDQ counts the bits of eight cylinders' words at once.
@@ -473,21 +476,21 @@ impl Matcher {
             };
         // Likewise for the dense relaxation.
         let relax = |s: &mut Scratch, nr, spread| self.relax_avx512(s, nr, spread);
-        self.compare_body(a, b, s, Some(kernel), Some(relax))
+        self.compare_body(a, b, s, Some(kernel), Some(relax), Some(|keys: &mut [u64], nr| narrow_avx512(keys, nr)))
     }
 
     /// [`Self::compare_body`] with AVX2 (8-wide float loops in the relaxation's screening) and POPCNT.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,popcnt")]
     fn compare_avx2(&self, a: &PreparedTemplate, b: &PreparedTemplate, s: &mut Scratch) -> f32 {
-        self.compare_body(a, b, s, None::<BlockKernel>, None::<Relaxation>)
+        self.compare_body(a, b, s, None::<BlockKernel>, None::<Relaxation>, None::<Narrowing>)
     }
 
     /// [`Self::compare_body`] with the POPCNT instruction (the x86-64 baseline lacks it).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "popcnt")]
     fn compare_popcnt(&self, a: &PreparedTemplate, b: &PreparedTemplate, s: &mut Scratch) -> f32 {
-        self.compare_body(a, b, s, None::<BlockKernel>, None::<Relaxation>)
+        self.compare_body(a, b, s, None::<BlockKernel>, None::<Relaxation>, None::<Narrowing>)
     }
 
     // Always inlined so each instruction-set copy above really gets its own code generation. Single-letter
@@ -497,6 +500,7 @@ impl Matcher {
     fn compare_body<
         K: Fn(&[u64; 12], &Block, &[u64; mcc::LANES], u64, u8, &mut [u64; mcc::LANES]) -> usize,
         R: Fn(&mut Scratch, usize, f32),
+        N: Fn(&mut [u64], usize) -> usize,
     >(
         &self,
         a: &PreparedTemplate,
@@ -504,6 +508,7 @@ impl Matcher {
         s: &mut Scratch,
         kernel: Option<K>,
         relax: Option<R>,
+        narrow: Option<N>,
     ) -> f32 {
         let (na, nb) = (a.len(), b.len());
         if na == 0 || nb == 0 {
@@ -519,7 +524,12 @@ impl Matcher {
         }
         let pairs = &mut s.pairs[..found];
         let pairs = if nr < found {
-            pairs.select_nth_unstable(nr - 1);
+            // A copy may first move a smaller set that surely holds the n_R smallest keys to the front.
+            let front = narrow.map_or(found, |narrow| narrow(pairs, nr));
+            let pairs = &mut pairs[..front];
+            if nr < front {
+                pairs.select_nth_unstable(nr - 1);
+            }
             &mut pairs[..nr]
         } else {
             pairs
@@ -1012,6 +1022,69 @@ impl Matcher {
     }
 }
 
+/// Moves a subset of `keys` that surely holds the `n` smallest to the front and returns its length, so the
+/// selection of the n_R most similar cylinder pairs runs over a few dozen keys instead of all of them (usually
+/// 20–30× n_R). A threshold is estimated from a sample of 64 keys (a few times the expected share of the `n`
+/// smallest); the keys not above it are counted with vector compares and, when they are at least `n`, packed
+/// to the front with vector compresses. Otherwise (a skewed sample) nothing moves and all keys are returned.
+/// The same set is then selected either way, so the scores do not change.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx512vpopcntdq,avx2,popcnt")]
+fn narrow_avx512(keys: &mut [u64], n: usize) -> usize {
+    use std::arch::x86_64::{
+        __m512i, _mm512_cmple_epu64_mask, _mm512_loadu_epi64, _mm512_maskz_compress_epi64, _mm512_set1_epi64,
+        _mm512_storeu_epi64,
+    };
+    const SAMPLE: usize = 64;
+    let len = keys.len();
+    if n == 0 || len < 4 * SAMPLE || len < 8 * n {
+        return len;
+    }
+    let mut sample = [0_u64; SAMPLE];
+    let step = len / SAMPLE;
+    for (k, slot) in sample.iter_mut().enumerate() {
+        *slot = keys[k * step];
+    }
+    // Twice the sample rank the n-th smallest key would have, plus two.
+    let rank = ((n * SAMPLE).div_ceil(len) * 2 + 2).min(SAMPLE - 1);
+    let threshold = *sample.select_nth_unstable(rank).1;
+    let limit = _mm512_set1_epi64(threshold as i64);
+    // SAFETY: `words` is a `[u64; 8]`, 64 readable bytes; the load has no alignment requirement.
+    let load = |words: &[u64; 8]| -> __m512i { unsafe { _mm512_loadu_epi64(words.as_ptr().cast()) } };
+    let whole = len / 8 * 8;
+    let mut count = keys[whole..].iter().filter(|&&k| k <= threshold).count();
+    for chunk in keys[..whole].chunks_exact(8) {
+        if let Ok(words) = <&[u64; 8]>::try_from(chunk) {
+            count += _mm512_cmple_epu64_mask(load(words), limit).count_ones() as usize;
+        }
+    }
+    if count < n {
+        return len;
+    }
+    // Packed in place: the write position never passes the chunk just read, and a store reaches at most to
+    // that chunk's end.
+    let mut front = 0;
+    for at in (0..whole).step_by(8) {
+        let Some(words) = keys.get(at..at + 8).and_then(|c| <&[u64; 8]>::try_from(c).ok()) else { break };
+        let v = load(words);
+        let keep = _mm512_cmple_epu64_mask(v, limit);
+        if let Some(slot) = keys.get_mut(front..front + 8) {
+            // SAFETY: `slot` is a slice of 8 u64, 64 writable bytes; no alignment requirement.
+            unsafe { _mm512_storeu_epi64(slot.as_mut_ptr().cast(), _mm512_maskz_compress_epi64(keep, v)) };
+        }
+        front += keep.count_ones() as usize;
+    }
+    for at in whole..len {
+        let key = keys[at];
+        if key <= threshold {
+            keys[front] = key;
+            front += 1;
+        }
+    }
+    front
+}
+
 /// [`mcc::similarity_record`] of one record of the default layout against the eight cylinders of a block, with
 /// AVX-512 intrinsics (written out: the compiler vectorised a portable lane loop across a record's words, with
 /// gathers, and was slower than scalar code). Same numbers as the scalar function (tested): the same integer
@@ -1272,6 +1345,36 @@ mod tests {
             for a in &t {
                 for b in &t {
                     assert_eq!(m.compare(a, b).to_bits(), portable.compare(a, b).to_bits(), "{isa:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn narrowing_keeps_the_smallest_keys() {
+        #[cfg(target_arch = "x86_64")]
+        if Isa::detect() == Isa::Avx512 {
+            // Distinct pseudo-random keys (a multiplicative hash of the index), some runs sorted or reversed.
+            for (len, n) in [(300, 5), (900, 36), (1000, 1), (517, 60), (2000, 255), (64, 3), (4000, 10)] {
+                for order in 0..3 {
+                    let mut keys: Vec<u64> =
+                        (0..len as u64).map(|k| (k + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 8).collect();
+                    match order {
+                        1 => keys.sort_unstable(),
+                        2 => keys.sort_unstable_by(|x, y| y.cmp(x)),
+                        _ => {}
+                    }
+                    let mut want = keys.clone();
+                    want.sort_unstable();
+                    want.truncate(n);
+                    #[allow(unsafe_code)]
+                    // SAFETY: `Isa::detect` found every feature `narrow_avx512` is compiled for.
+                    let front = unsafe { narrow_avx512(&mut keys, n) };
+                    assert!(front >= n && front <= len, "{len} {n} {order}: {front}");
+                    let mut got = keys[..front].to_vec();
+                    got.sort_unstable();
+                    got.truncate(n);
+                    assert_eq!(got, want, "{len} {n} {order}");
                 }
             }
         }
