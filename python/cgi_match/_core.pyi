@@ -297,7 +297,7 @@ class FingerprintGallery:
         exhaustive: bool = True,
         penetration: float = 0.05,
         min_candidates: int = 256,
-        prefilter: str = "hashing",
+        prefilter: str = "scan",
     ) -> _HitColumns: ...
     def _search_many(
         self,
@@ -308,7 +308,7 @@ class FingerprintGallery:
         exhaustive: bool = True,
         penetration: float = 0.05,
         min_candidates: int = 256,
-        prefilter: str = "hashing",
+        prefilter: str = "scan",
     ) -> _HitColumns: ...
     def __len__(self) -> int: ...
     @property

@@ -249,8 +249,8 @@ def _fingerprints(n_subjects: int, n_probes: int, seed: int) -> ModalityData | s
     # Rank-1 candidate above the score the fingerprint matcher measured at FMR 0.01 % on its held-back
     # synthetic set (BENCHMARKS.md, "Fingerprint matching"): in a 1:N search each probe meets every
     # enrolled subject, so the per-comparison false-match rate must be small.
-    # The gallery's cylinder-hashing pre-filter keeps the 2k x 20k search to a few percent of the comparisons.
-    options = {"top_k": 1, "threshold": 0.0425, "exhaustive": False, "penetration": 0.05}
+    # The gallery's cylinder-scan pre-filter keeps the 2k x 20k search to a few percent of the comparisons.
+    options = {"top_k": 1, "threshold": 0.0425, "exhaustive": False, "penetration": 0.05, "prefilter": "scan"}
     return ModalityData(identifiers, alerts, probes.drop("_subject"), "fingerprint_probes.parquet", truth, options)
 
 

@@ -60,12 +60,12 @@ class FingerprintGallery:
 
     A subject's score is the best score of any of its fingers (max rule); rows are ordered by score, then
     subject id. ``exhaustive=True`` (the default) compares the probe with every template; ``exhaustive=False``
-    compares only the ``penetration`` share picked by a pre-filter: ``prefilter="hashing"`` (cylinder hashing
-    with rotation-consistent voting, the cheapest) or ``prefilter="scan"`` (exact cylinder similarity of the
-    probe's cylinders against every gallery cylinder: keeps many more mates, costs more per template). Both
-    are much faster than exhaustive search on large galleries but can miss mates of weak matches (their recall
-    against exhaustive search is measured in BENCHMARKS.md). Picklable; ``save``/``load`` use a
-    versioned, checksummed file.
+    compares only the ``penetration`` share picked by a pre-filter: ``prefilter="scan"`` (the default: exact
+    cylinder similarity of the probe's 32 fullest cylinders against every gallery cylinder, vectorised) or
+    ``prefilter="hashing"`` (cylinder hashing with rotation-consistent voting: cheaper per template, but loses
+    about one mate in five). Both are much faster than exhaustive search on large galleries but can miss mates
+    of weak matches (their recall against exhaustive search is measured in BENCHMARKS.md). Picklable;
+    ``save``/``load`` use a versioned, checksummed file.
     """
 
     def __init__(self) -> None:
@@ -108,7 +108,7 @@ class FingerprintGallery:
         *,
         exhaustive: bool = True,
         penetration: float = 0.05,
-        prefilter: Literal["hashing", "scan"] = "hashing",
+        prefilter: Literal["hashing", "scan"] = "scan",
     ) -> pl.DataFrame:
         """The ``top_k`` best subjects for one probe: ``subject_id, finger, score, rank``."""
         columns = self._core._search(
@@ -129,7 +129,7 @@ class FingerprintGallery:
         *,
         exhaustive: bool = True,
         penetration: float = 0.05,
-        prefilter: Literal["hashing", "scan"] = "hashing",
+        prefilter: Literal["hashing", "scan"] = "scan",
     ) -> pl.DataFrame:
         """Searches many probes in parallel: ``probe_id, subject_id, finger, score, rank``, in probe order.
 

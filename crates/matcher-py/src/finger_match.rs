@@ -2,11 +2,11 @@
 //! (1:N). Results cross as numpy columns; every comparison runs with the GIL released.
 
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, RwLock};
 
 use cgi_match_core::columns::StrColumnBuilder;
 use cgi_match_core::finger::{
-    read_any, Gallery, GalleryHit, Matcher, Prefilter, SearchOptions, Template, TemplateFormat,
+    read_any, Gallery, GalleryHit, Prefilter, PreparedTemplate, SearchOptions, Template, TemplateFormat,
 };
 use cgi_match_core::MatchError;
 use numpy::{PyArray1, PyReadonlyArray1};
@@ -16,14 +16,8 @@ use rayon::prelude::*;
 
 use crate::columns::{into_numpy, StrArrays, StrBuffers};
 use crate::error::IntoPyResult;
-use crate::finger::{split_read_results, FileBatch, PyFingerprintTemplate};
+use crate::finger::{matcher, split_read_results, FileBatch, PyFingerprintTemplate};
 use crate::gil;
-
-/// The default matcher, built once per process (its tables are a few kB).
-fn matcher() -> &'static Matcher {
-    static MATCHER: OnceLock<Matcher> = OnceLock::new();
-    MATCHER.get_or_init(Matcher::default)
-}
 
 /// Similarity of two templates in [0, 1] (MCC + LSS-R; see the README's threshold table).
 #[pyfunction]
@@ -32,15 +26,13 @@ fn compare_fingerprints(
     a: PyRef<'_, PyFingerprintTemplate>,
     b: PyRef<'_, PyFingerprintTemplate>,
 ) -> f32 {
-    let (a, b) = (Arc::clone(a.template()), Arc::clone(b.template()));
-    gil::detach(py, move || {
-        let m = matcher();
-        m.compare(&m.prepare(&a), &m.prepare(&b))
-    })
+    let (a, b): (&PyFingerprintTemplate, &PyFingerprintTemplate) = (&a, &b);
+    gil::detach(py, || matcher().compare(a.prepared(), b.prepared()))
 }
 
-/// Scores of many pairs `(templates[left[i]], templates[right[i]])`, each template prepared once, pairs
-/// compared in parallel with the GIL released (the evaluation's genuine and impostor sets).
+/// Scores of many pairs `(templates[left[i]], templates[right[i]])`, each template prepared once (and kept
+/// in its object for later calls), pairs compared in parallel with the GIL released (the evaluation's genuine
+/// and impostor sets).
 #[pyfunction]
 fn compare_fingerprint_pairs<'py>(
     py: Python<'py>,
@@ -48,7 +40,7 @@ fn compare_fingerprint_pairs<'py>(
     left: PyReadonlyArray1<'py, u32>,
     right: PyReadonlyArray1<'py, u32>,
 ) -> PyResult<Bound<'py, PyArray1<f32>>> {
-    let all = templates(&templates_);
+    let all: Vec<&PyFingerprintTemplate> = templates_.iter().map(|t| &**t).collect();
     let (left, right) = (left.as_slice()?, right.as_slice()?);
     if left.len() != right.len() {
         return Err(MatchError::invalid("left and right index arrays differ in length")).py();
@@ -57,9 +49,9 @@ fn compare_fingerprint_pairs<'py>(
         return Err(MatchError::invalid(format!("index {bad} is past the {} templates", all.len()))).py();
     }
     let m = matcher();
-    let prepared: Vec<_> = gil::detach(py, || all.par_iter().map(|t| m.prepare(t)).collect());
+    let prepared: Vec<&PreparedTemplate> = gil::detach(py, || all.par_iter().map(|t| t.prepared()).collect());
     let scores = gil::detach_chunked(py, left.len(), |range| {
-        range.into_par_iter().map(|i| m.compare(&prepared[left[i] as usize], &prepared[right[i] as usize])).collect()
+        range.into_par_iter().map(|i| m.compare(prepared[left[i] as usize], prepared[right[i] as usize])).collect()
     })?;
     Ok(PyArray1::from_vec(py, scores))
 }
@@ -177,7 +169,7 @@ impl PyFingerprintGallery {
     }
 
     /// Searches one probe: columns (probe index, subject id, finger, score, rank).
-    #[pyo3(signature = (probe, *, top_k = 10, threshold = None, exhaustive = true, penetration = 0.05, min_candidates = 256, prefilter = "hashing"))]
+    #[pyo3(signature = (probe, *, top_k = 10, threshold = None, exhaustive = true, penetration = 0.05, min_candidates = 256, prefilter = "scan"))]
     #[allow(clippy::too_many_arguments)] // the keyword arguments of the Python method
     fn _search<'py>(
         &self,
@@ -198,7 +190,7 @@ impl PyFingerprintGallery {
     }
 
     /// Searches many probes in parallel; the probe index column says which probe each row belongs to.
-    #[pyo3(signature = (probes, *, top_k = 10, threshold = None, exhaustive = true, penetration = 0.05, min_candidates = 256, prefilter = "hashing"))]
+    #[pyo3(signature = (probes, *, top_k = 10, threshold = None, exhaustive = true, penetration = 0.05, min_candidates = 256, prefilter = "scan"))]
     #[allow(clippy::too_many_arguments)] // the keyword arguments of the Python method
     fn _search_many<'py>(
         &self,

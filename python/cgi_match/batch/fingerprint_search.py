@@ -145,7 +145,7 @@ class FingerprintSearch(Modality):
             threshold=options["threshold"],
             exhaustive=options["exhaustive"],
             penetration=options["penetration"],
-            prefilter=options.get("prefilter", "hashing"),
+            prefilter=options.get("prefilter", "scan"),
         )
         if found.is_empty():
             return no_hits()

@@ -42,7 +42,7 @@ from cgi_match.hits import MODALITIES
 MODALITY_OPTIONS: dict[str, dict[str, Any]] = {
     "plates": {"max_ocr": 2, "max_edits": 0, "min_fuzzy_length": 5, "max_ocr_short": 1, "country_policy": "lenient"},
     "dna": {"rules": "prum", "min_loci": None, "frequencies": None, "theta": 0.01},
-    "fingerprints": {"top_k": 10, "threshold": None, "exhaustive": True, "penetration": 0.05, "prefilter": "hashing"},
+    "fingerprints": {"top_k": 10, "threshold": None, "exhaustive": True, "penetration": 0.05, "prefilter": "scan"},
 }
 #: The key naming each modality's probe file.
 PROBE_KEY: dict[str, str] = {"plates": "reads", "dna": "probes", "fingerprints": "probes"}

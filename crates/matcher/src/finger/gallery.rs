@@ -4,11 +4,12 @@
 //! **Pre-filter.** A search over a million templates cannot afford a million full comparisons, so a
 //! pre-filtered search (`exhaustive: false`) runs in two stages: stage 1 scores every template cheaply and
 //! only the best-scoring ones (the penetration) get a full comparison (stage 2). Two stage 1s are available
-//! ([`Prefilter`]): `Hashing` (the default), where every gallery cylinder is indexed by locality-sensitive
+//! ([`Prefilter`]): `Hashing`, where every gallery cylinder is indexed by locality-sensitive
 //! hashing by bit sampling as in Cappelli, Ferrara & Maltoni, "Fingerprint indexing based on Minutia
 //! Cylinder-Code" (IEEE TPAMI 33(5), 2011) and the probe's cylinders vote for the templates they collide with;
-//! and `CylinderScan`, an exact similarity scan of the probe's cylinders against every gallery cylinder (no
-//! hashing, so many more mates kept, at a higher cost per template; see [`CylinderScan`]). The pre-filtered
+//! and `CylinderScan` (the default), an exact similarity scan of the probe's cylinders against every gallery
+//! cylinder (no hashing, so many more mates kept, at a higher cost per template; see [`CylinderScan`]). The
+//! hashing tables are built by the first search that uses them. The pre-filtered
 //! result is exactly the exhaustive search restricted to the candidates. Exhaustive search stays the default
 //! (`exhaustive: true`) and is what the pre-filters' recall is measured against.
 //!
@@ -22,7 +23,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 
@@ -63,17 +64,18 @@ pub struct SearchOptions {
 
 impl Default for SearchOptions {
     fn default() -> Self {
-        // Exhaustive by default: the pre-filter's recall on synthetic data is still too low to be the default
-        // (BENCHMARKS.md, "Fingerprint matching"); callers opt in with `exhaustive: false`.
+        // Exhaustive by default: exact, and what the pre-filters' recall is measured against; a caller with a
+        // large gallery opts in with `exhaustive: false` (BENCHMARKS.md, "Fingerprint matching").
         SearchOptions {
             top_k: 10,
             threshold: None,
             exhaustive: true,
             penetration: 0.05,
             min_candidates: 256,
-            // The hashing votes stay the default stage 1: the exact cylinder scan keeps far more mates but its
-            // stage 1 costs about as much as an exhaustive search (BENCHMARKS.md).
-            prefilter: Prefilter::Hashing,
+            // The exact cylinder scan of the 32 fullest probe cylinders: it keeps ≥ 99 % of the exhaustive
+            // search's correct rank-1 hits at 2 % penetration on held-back synthetic galleries, where the hashing
+            // votes keep about 80 %, and since its vector kernel it costs ~1.3 µs per template and thread.
+            prefilter: Prefilter::CylinderScan { probe_cylinders: SCAN_MAX_PROBE_CYLINDERS as u8 },
         }
     }
 }
@@ -108,7 +110,10 @@ pub struct Gallery {
     entries: Vec<Entry>,
     templates: Vec<Template>,
     prepared: Vec<PreparedTemplate>,
-    lsh: CylinderIndex,
+    lsh_params: LshParams,
+    /// The hashing pre-filter's tables, built by the first search that uses them: a gallery searched by the
+    /// cylinder scan or exhaustively never pays their build time or memory (about 4 kB per template).
+    lsh: OnceLock<CylinderIndex>,
 }
 
 impl Default for Gallery {
@@ -120,16 +125,16 @@ impl Default for Gallery {
 impl Gallery {
     /// An empty gallery with the default matcher and the given hashing parameters (checked).
     pub fn new(lsh: LshParams) -> MatchResult<Self> {
-        let matcher = Arc::new(Matcher::default());
-        let lsh = CylinderIndex::new(lsh, &matcher)?;
+        lsh.check()?;
         Ok(Gallery {
-            matcher,
+            matcher: Arc::new(Matcher::default()),
             subjects: Vec::new(),
             subject_index: HashMap::new(),
             entries: Vec::new(),
             templates: Vec::new(),
             prepared: Vec::new(),
-            lsh,
+            lsh_params: lsh,
+            lsh: OnceLock::new(),
         })
     }
 
@@ -180,7 +185,9 @@ impl Gallery {
             return Err(MatchError::invalid("a gallery holds at most 2^32 − 1 templates"));
         }
         let prepared: Vec<PreparedTemplate> = items.par_iter().map(|(_, _, t)| self.matcher.prepare(t)).collect();
-        self.lsh.extend(&prepared)?;
+        if let Some(index) = self.lsh.get_mut() {
+            index.extend(&prepared)?;
+        }
         let first = (!items.is_empty()).then_some(self.entries.len() as u32);
         for ((subject, finger, template), p) in items.into_iter().zip(prepared) {
             let next = self.subjects.len() as u32;
@@ -197,23 +204,48 @@ impl Gallery {
 
     /// Searches one probe (runs the full comparisons in parallel).
     pub fn search(&self, probe: &Template, options: &SearchOptions) -> MatchResult<Vec<GalleryHit>> {
-        check(options)?;
-        Ok(self.search_prepared(&self.matcher.prepare(probe), options, true))
+        self.search_prepared(&self.matcher.prepare(probe), options, true)
     }
 
     /// Searches many probes in parallel; result `i` belongs to probe `i`.
     pub fn search_many(&self, probes: &[Template], options: &SearchOptions) -> MatchResult<Vec<Vec<GalleryHit>>> {
         check(options)?;
-        Ok(probes.par_iter().map(|p| self.search_prepared(&self.matcher.prepare(p), options, false)).collect())
+        if self.uses_hashing(options) {
+            // Built once here, not by each probe's thread.
+            self.hash_index()?;
+        }
+        probes.par_iter().map(|p| self.search_prepared(&self.matcher.prepare(p), options, false)).collect()
     }
 
     /// The pre-filter's score of every template for this probe (higher = more likely a mate), by template index.
-    pub fn prefilter_scores(&self, probe: &PreparedTemplate) -> Vec<f32> {
-        PREFILTER_SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
-            Ok(mut scratch) => self.lsh.scores(probe, &mut scratch),
+    /// Builds the hashing tables on first use; an error when the gallery has more templates than they address.
+    pub fn prefilter_scores(&self, probe: &PreparedTemplate) -> MatchResult<Vec<f32>> {
+        let index = self.hash_index()?;
+        Ok(PREFILTER_SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut scratch) => index.scores(probe, &mut scratch),
             // Only if re-entered on one thread; stay correct, just allocate.
-            Err(_) => self.lsh.scores(probe, &mut VoteScratch::default()),
-        })
+            Err(_) => index.scores(probe, &mut VoteScratch::default()),
+        }))
+    }
+
+    /// The hashing pre-filter's tables over every template, built on the first call (deterministic: the same
+    /// tables whichever thread builds them).
+    pub fn hash_index(&self) -> MatchResult<&CylinderIndex> {
+        if let Some(index) = self.lsh.get() {
+            return Ok(index);
+        }
+        let mut index = CylinderIndex::new(self.lsh_params, &self.matcher)?;
+        index.extend(&self.prepared)?;
+        Ok(self.lsh.get_or_init(|| index))
+    }
+
+    fn uses_hashing(&self, options: &SearchOptions) -> bool {
+        !options.exhaustive && options.prefilter == Prefilter::Hashing && self.candidate_count(options) < self.len()
+    }
+
+    fn candidate_count(&self, options: &SearchOptions) -> usize {
+        let n = self.entries.len();
+        options.min_candidates.max((options.penetration.clamp(0.0, 1.0) * n as f32).ceil() as usize).min(n)
     }
 
     /// The cylinder-scan score of every template for this probe (see [`CylinderScan`]), by template index.
@@ -222,17 +254,16 @@ impl Gallery {
     }
 
     /// The templates that get a full comparison for this probe, ascending; all of them when exhaustive.
-    pub fn candidates(&self, probe: &PreparedTemplate, options: &SearchOptions) -> Vec<u32> {
-        let n = self.entries.len();
-        let wanted = options.min_candidates.max((options.penetration.clamp(0.0, 1.0) * n as f32).ceil() as usize);
+    pub fn candidates(&self, probe: &PreparedTemplate, options: &SearchOptions) -> MatchResult<Vec<u32>> {
+        let (n, wanted) = (self.entries.len(), self.candidate_count(options));
         if options.exhaustive || wanted >= n {
-            return (0..n as u32).collect();
+            return Ok((0..n as u32).collect());
         }
         let scores = match options.prefilter {
-            Prefilter::Hashing => self.prefilter_scores(probe),
+            Prefilter::Hashing => self.prefilter_scores(probe)?,
             Prefilter::CylinderScan { probe_cylinders } => self.scan_scores(probe, usize::from(probe_cylinders)),
         };
-        top_candidates(&scores, wanted)
+        Ok(top_candidates(&scores, wanted))
     }
 
     /// Searches with an already prepared probe.
@@ -241,11 +272,12 @@ impl Gallery {
         probe: &PreparedTemplate,
         options: &SearchOptions,
         parallel: bool,
-    ) -> Vec<GalleryHit> {
+    ) -> MatchResult<Vec<GalleryHit>> {
+        check(options)?;
         if options.top_k == 0 || self.entries.is_empty() {
-            return Vec::new();
+            return Ok(Vec::new());
         }
-        let candidates = self.candidates(probe, options);
+        let candidates = self.candidates(probe, options)?;
         let score = |&id: &u32| (id, self.matcher.compare(probe, &self.prepared[id as usize]));
         let scored: Vec<(u32, f32)> = if parallel && candidates.len() > 64 {
             candidates.par_iter().map(score).collect()
@@ -270,7 +302,8 @@ impl Gallery {
             b.1.total_cmp(&a.1).then_with(|| self.subjects[a.0 as usize].cmp(&self.subjects[b.0 as usize]))
         });
         rows.truncate(options.top_k);
-        rows.into_iter()
+        Ok(rows
+            .into_iter()
             .enumerate()
             .map(|(r, (subject, score, entry))| GalleryHit {
                 subject,
@@ -279,13 +312,13 @@ impl Gallery {
                 score,
                 rank: r as u32 + 1,
             })
-            .collect()
+            .collect())
     }
 
     /// The saved form (see the module doc for the layout).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut payload = Vec::with_capacity(64 + self.templates.len() * 300);
-        let p = *self.lsh.params();
+        let p = self.lsh_params;
         put_u64(&mut payload, p.functions as u64);
         put_u64(&mut payload, p.bits as u64);
         put_u64(&mut payload, p.seed);
@@ -588,7 +621,7 @@ mod tests {
             };
             for r in records.iter().filter(|r| r.impression == 1).take(20) {
                 let prepared = g.matcher().prepare(&r.template);
-                let candidates = g.candidates(&prepared, &options);
+                let candidates = g.candidates(&prepared, &options).unwrap();
                 assert_eq!(candidates.len(), 16, "20 % of 80 templates");
                 assert!(candidates.windows(2).all(|w| w[0] < w[1]), "ascending, no repeats");
                 let hits = g.search(&r.template, &options).unwrap();
@@ -620,7 +653,7 @@ mod tests {
             order.sort_by(|&a, &b| scores[b as usize].total_cmp(&scores[a as usize]).then(a.cmp(&b)));
             order.truncate(5);
             order.sort_unstable();
-            let candidates = g.candidates(&prepared, &options);
+            let candidates = g.candidates(&prepared, &options).unwrap();
             assert_eq!(candidates, order);
             let mate = format!("S{:04}", r.subject);
             mates +=
@@ -656,12 +689,42 @@ mod tests {
         assert_eq!(many, many1);
         for p in &probes {
             let (a, b) = (g.matcher().prepare(p), g1.matcher().prepare(p));
-            assert_eq!(g.prefilter_scores(&a), g1.prefilter_scores(&b));
+            assert_eq!(g.prefilter_scores(&a).unwrap(), g1.prefilter_scores(&b).unwrap());
             let scan = g.scan_scores(&a, 32);
             assert_eq!(scan, single.install(|| g1.scan_scores(&b, 32)));
         }
         let scan = SearchOptions { prefilter: Prefilter::CylinderScan { probe_cylinders: 16 }, ..options };
         assert_eq!(g.search_many(&probes, &scan).unwrap(), single.install(|| g1.search_many(&probes, &scan).unwrap()));
+    }
+
+    #[test]
+    fn hashing_tables_are_built_on_first_use_and_follow_later_additions() {
+        let records = synthetic(20, 2);
+        let enrol: Vec<_> = records
+            .iter()
+            .filter(|r| r.impression == 0)
+            .map(|r| (format!("S{:04}", r.subject), r.finger, r.template.clone()))
+            .collect();
+        let mut g = Gallery::default();
+        g.add_many(enrol[..15].to_vec()).unwrap();
+        let probe = g.matcher().prepare(&records[1].template);
+        let scan = SearchOptions {
+            exhaustive: false,
+            min_candidates: 2,
+            penetration: 0.1,
+            prefilter: Prefilter::CylinderScan { probe_cylinders: 32 },
+            ..SearchOptions::default()
+        };
+        g.search(&records[1].template, &scan).unwrap();
+        g.search(&records[1].template, &SearchOptions { exhaustive: true, ..scan }).unwrap();
+        assert!(g.lsh.get().is_none(), "scan and exhaustive searches do not build the hashing tables");
+        g.search(&records[1].template, &SearchOptions { prefilter: Prefilter::Hashing, ..scan }).unwrap();
+        assert!(g.lsh.get().is_some(), "a hashing search does");
+        // Templates added after the tables exist are indexed too: the same scores as tables built in one go.
+        g.add_many(enrol[15..].to_vec()).unwrap();
+        let whole = gallery(&records);
+        assert_eq!(g.prefilter_scores(&probe).unwrap(), whole.prefilter_scores(&probe).unwrap());
+        assert_eq!(g.to_bytes(), whole.to_bytes());
     }
 
     #[test]

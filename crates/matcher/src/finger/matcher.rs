@@ -106,7 +106,7 @@ pub struct Matcher {
 /// Which compiled copy of the comparison this CPU runs (detected at run time; all give the same scores). Each
 /// level implies the ones before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Isa {
+pub(crate) enum Isa {
     /// Baseline x86-64 or another architecture.
     Portable,
     /// x86-64 with the POPCNT instruction.
@@ -119,7 +119,7 @@ enum Isa {
 
 impl Isa {
     /// The best copy this CPU can run.
-    fn detect() -> Self {
+    pub(crate) fn detect() -> Self {
         #[cfg(target_arch = "x86_64")]
         {
             if is_x86_feature_detected!("avx512f")

@@ -8,6 +8,7 @@ pub mod matcher;
 pub mod mcc;
 pub mod prefilter;
 pub mod record;
+pub mod scan;
 pub mod synth;
 pub mod template;
 mod view;
