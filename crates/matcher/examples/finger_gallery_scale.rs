@@ -8,7 +8,10 @@
 //!
 //! Subject `s` enrols impression 0 of one synthetic finger; probe `k` is impression 1 of subject `k · step`
 //! (spread over the gallery). Exhaustive search over every template is the reference; at a million templates it
-//! costs tens of seconds per probe, so it runs on the first `--exhaustive-sample` probes only.
+//! costs seconds per probe, so it runs on the first `--exhaustive-sample` probes only. Rank-1 recall is reported
+//! three ways: correct exhaustive rank-1 kept (the mate, found by exhaustive search, still first), exhaustive
+//! rank-1 hits kept (exhaustive rank 1 scoring at least `--hit-threshold`, default 0.0425 = FMR 0.01 %, still
+//! first), and the same rank 1 as exhaustive search whatever its score.
 
 // A measuring tool like the benches: its output is stdout, and a bad argument or a failed build ends the run
 // with a message.
@@ -28,6 +31,7 @@ struct Args {
     penetrations: Vec<f32>,
     prefilters: Vec<Prefilter>,
     lsh: LshParams,
+    hit_threshold: f32,
 }
 
 fn prefilter_arg(v: &str) -> Prefilter {
@@ -55,6 +59,8 @@ fn parse() -> Args {
         penetrations: vec![0.01, 0.02, 0.05],
         prefilters: vec![Prefilter::Hashing, Prefilter::CylinderScan { probe_cylinders: 32 }],
         lsh: LshParams::default(),
+        // The README's score at FMR 0.01 % on synthetic impostor pairs: what an operator would call a hit.
+        hit_threshold: 0.0425,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     for pair in argv.chunks(2) {
@@ -71,6 +77,7 @@ fn parse() -> Args {
             "--functions" => a.lsh.functions = value.parse().expect("--functions N"),
             "--bits" => a.lsh.bits = value.parse().expect("--bits N"),
             "--rotation-bins" => a.lsh.rotation_bins = value.parse().expect("--rotation-bins N"),
+            "--hit-threshold" => a.hit_threshold = value.parse().expect("--hit-threshold T"),
             other => panic!("unknown argument {other}"),
         }
     }
@@ -142,7 +149,16 @@ fn main() {
     let ex_rank1: Vec<Option<String>> =
         exhaustive.iter().map(|h| h.first().and_then(|h| gallery.subject_name(h.subject)).map(str::to_owned)).collect();
     let ex_correct = (0..sample).filter(|&k| ex_rank1[k].as_deref() == Some(mate(k).as_str())).count();
-    println!("exhaustive: {ex_s:.3} s/probe over {sample} probes, rank-1 correct {ex_correct}/{sample}");
+    // Exhaustive rank-1 candidates scoring at least the hit threshold: the hits an operator would act on.
+    let ex_hit: Vec<bool> =
+        exhaustive.iter().map(|h| h.first().is_some_and(|h| h.score >= args.hit_threshold)).collect();
+    let ex_hits = ex_hit.iter().filter(|&&h| h).count();
+    let ex_hits_mate = (0..sample).filter(|&k| ex_hit[k] && ex_rank1[k].as_deref() == Some(mate(k).as_str())).count();
+    println!(
+        "exhaustive: {ex_s:.3} s/probe over {sample} probes, rank-1 correct {ex_correct}/{sample}, rank-1 hits \
+         (score >= {}) {ex_hits}/{sample} of which the mate {ex_hits_mate}",
+        args.hit_threshold
+    );
     if std::env::var_os("CGI_DEBUG").is_some() {
         for k in 0..sample {
             let prepared = gallery.matcher().prepare(&probes[k]);
@@ -221,10 +237,11 @@ fn main() {
                 .filter(|&k| ex_rank1[k].as_deref() == Some(mate(k).as_str()) && rank1[k] == ex_rank1[k])
                 .count();
             let same = (0..sample).filter(|&k| rank1[k] == ex_rank1[k]).count();
+            let kept_hits = (0..sample).filter(|&k| ex_hit[k] && rank1[k] == ex_rank1[k]).count();
             println!(
                 "{} penetration {p}: {s_probe:.4} s/probe ({:.1}× faster than exhaustive), rank-1 correct \
-                 {correct}/{}, correct exhaustive rank-1 kept {kept_correct}/{ex_correct}, same rank-1 as \
-                 exhaustive {same}/{sample}",
+                 {correct}/{}, correct exhaustive rank-1 kept {kept_correct}/{ex_correct}, exhaustive rank-1 \
+                 hits kept {kept_hits}/{ex_hits}, same rank-1 as exhaustive {same}/{sample}",
                 prefilter_name(pf),
                 ex_s / s_probe,
                 probes.len(),
