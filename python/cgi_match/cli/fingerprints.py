@@ -90,7 +90,7 @@ def _subject_of(template_id: str) -> str:
     type=click.Choice(["hashing", "scan"]),
     default="scan",
     show_default=True,
-    help="With --penetration: 'scan' (exact cylinder scan, keeps about 99% of exhaustive rank-1 hits at 5%) or "
+    help="With --penetration: 'scan' (exact cylinder scan, keeps >= 99% of exhaustive rank-1 hits at 2-5%) or "
     "'hashing' (cylinder LSH votes, cheaper, loses about one hit in five).",
 )
 @click.option("--xyt-ppi", type=click.FloatRange(100, 2000), default=500.0, show_default=True, help=".xyt resolution.")

@@ -72,10 +72,10 @@ impl Default for SearchOptions {
             exhaustive: true,
             penetration: 0.05,
             min_candidates: 256,
-            // The exact cylinder scan of the 32 fullest probe cylinders: it keeps 99 % of the exhaustive search's
-            // correct rank-1 hits at 5 % penetration (98 % at 2 %) on held-back synthetic galleries, where the
-            // hashing votes keep about 75–80 %, and since its vector kernel it costs ~0.9 µs per template and
-            // thread (BENCHMARKS.md).
+            // The exact cylinder scan of the 32 fullest probe cylinders: it keeps 99.6 % of the exhaustive
+            // search's correct rank-1 hits at 5 % penetration (99.2 % at 2 %) on held-back synthetic galleries,
+            // where the hashing votes keep about 75–80 %, and since its vector kernel it costs ~0.9 µs per
+            // template and thread (BENCHMARKS.md).
             prefilter: Prefilter::CylinderScan { probe_cylinders: SCAN_MAX_PROBE_CYLINDERS as u8 },
         }
     }
