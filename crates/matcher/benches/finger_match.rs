@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use cgi_match_core::finger::synth::{dataset, ImpressionParams, SynthParams};
+use cgi_match_core::finger::synth::{dataset, protocol_pairs, ImpressionParams, SynthParams};
 use cgi_match_core::finger::{iso19794_2, Matcher, Minutia, PreparedTemplate, Template};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
@@ -116,17 +116,7 @@ fn bench(c: &mut Criterion) {
         }
         None => ("synthetic", synth_raw, synth),
     };
-    let mut genuine = Vec::new();
-    let mut impostor = Vec::new();
-    for a in 0..t.len() {
-        for b in (a + 1)..t.len() {
-            if a / 8 == b / 8 {
-                genuine.push((a, b));
-            } else {
-                impostor.push((a, b));
-            }
-        }
-    }
+    let (genuine, impostor) = protocol_pairs(t.len(), 8);
     let mut g = c.benchmark_group("finger_match");
     for (kind, pairs) in [("genuine", &genuine), ("impostor", &impostor)] {
         g.throughput(Throughput::Elements(pairs.len() as u64));

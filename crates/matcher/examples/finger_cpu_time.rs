@@ -26,7 +26,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use cgi_match_core::finger::synth::{dataset, ImpressionParams, SynthParams};
+use cgi_match_core::finger::synth::{dataset, protocol_pairs, ImpressionParams, SynthParams};
 use cgi_match_core::finger::{iso19794_2, Matcher, PreparedTemplate, Template};
 
 struct Args {
@@ -132,16 +132,7 @@ fn main() {
     let mut measured = Vec::new();
     for (name, raw) in &sets {
         let t: Vec<PreparedTemplate> = raw.iter().map(|r| m.prepare(r)).collect();
-        let (mut genuine, mut impostor) = (Vec::new(), Vec::new());
-        for a in 0..t.len() {
-            for b in (a + 1)..t.len() {
-                if a / 8 == b / 8 {
-                    genuine.push((a, b));
-                } else {
-                    impostor.push((a, b));
-                }
-            }
-        }
+        let (genuine, impostor) = protocol_pairs(t.len(), 8);
         for (kind, pairs) in [("genuine", genuine), ("impostor", impostor)] {
             let scores: Vec<f32> = pairs.iter().map(|&(a, b)| m.compare(&t[a], &t[b])).collect();
             println!("{name} {kind}: {} pairs, score bits hash {:016x}", pairs.len(), fingerprint(&scores));

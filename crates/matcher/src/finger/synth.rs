@@ -394,6 +394,27 @@ pub fn impression_with_sources(
     (template, sources)
 }
 
+/// Two template indices of a comparison, the smaller first.
+pub type IndexPair = (usize, usize);
+
+/// Genuine and impostor index pairs `(a, b)`, a < b, of `templates` ordered finger by finger with `impressions`
+/// each (what [`dataset`] gives with one impression count): every pair of one finger's impressions is genuine,
+/// every cross-finger pair an impostor, as in the FVC protocol the evaluation applies; for the measuring tools.
+pub fn protocol_pairs(templates: usize, impressions: usize) -> (Vec<IndexPair>, Vec<IndexPair>) {
+    let per_finger = impressions.max(1);
+    let (mut genuine, mut impostor) = (Vec::new(), Vec::new());
+    for a in 0..templates {
+        for b in (a + 1)..templates {
+            if a / per_finger == b / per_finger {
+                genuine.push((a, b));
+            } else {
+                impostor.push((a, b));
+            }
+        }
+    }
+    (genuine, impostor)
+}
+
 /// A whole data set: `subjects × fingers` masters and `impressions` impressions of each, generated in
 /// parallel (rayon), ordered by subject, finger, impression; identical for a given seed on any thread count.
 pub fn dataset(
@@ -636,6 +657,16 @@ mod tests {
         assert_ne!(m, master(8, &p));
         let ip = ImpressionParams::default();
         assert_eq!(impression(&m, 3, &ip), impression(&m, 3, &ip));
+    }
+
+    #[test]
+    fn protocol_pairs_split_every_pair_once() {
+        // The dev set's protocol: 10 fingers × 8 impressions give 280 genuine and 2,880 impostor pairs.
+        let (genuine, impostor) = protocol_pairs(80, 8);
+        assert_eq!((genuine.len(), impostor.len()), (280, 2880));
+        assert!(genuine.iter().all(|&(a, b)| a < b && a / 8 == b / 8));
+        assert!(impostor.iter().all(|&(a, b)| a < b && a / 8 != b / 8));
+        assert_eq!(protocol_pairs(3, 0), (vec![], vec![(0, 1), (0, 2), (1, 2)]));
     }
 
     #[test]
